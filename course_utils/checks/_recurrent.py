@@ -1,0 +1,110 @@
+"""Shared case generation and torch references for the recurrent-cell exercises.
+
+Conventions (DESIGN.md): numpy float64, PyTorch layout, time-major ``x`` (T, B, I);
+``W_ih`` (G*H, I), ``W_hh`` (G*H, H), ``b_ih``/``b_hh`` (G*H,); G = 1 (RNN), 4 (LSTM), 3 (GRU).
+Every case has all of T, B, I, H distinct (so a transpose or a swapped axis cannot hide),
+and the set includes batch = 1 and batch > 1, each from its own sub-seed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .spec import Case
+
+# (T, B, I, H): all distinct within a case; batch 3, 1 and 2.
+DIMS: tuple[tuple[int, int, int, int], ...] = ((6, 3, 5, 4), (5, 1, 3, 7), (7, 2, 4, 5))
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def rng_for(seed: int, index: int) -> np.random.Generator:
+    return np.random.default_rng([seed, index])
+
+
+def random_params(rng: np.random.Generator, gates: int, input_size: int, hidden: int,
+                  scale: float = 0.6) -> tuple[np.ndarray, ...]:
+    """W_ih (G*H, I), W_hh (G*H, H), b_ih, b_hh (G*H,): large enough that nonlinearities matter."""
+    W_ih = rng.normal(0.0, scale, (gates * hidden, input_size))
+    W_hh = rng.normal(0.0, scale, (gates * hidden, hidden))
+    b_ih = rng.normal(0.0, 0.5, gates * hidden)
+    b_hh = rng.normal(0.0, 0.5, gates * hidden)
+    return W_ih, W_hh, b_ih, b_hh
+
+
+def _label(T: int | None, B: int, I: int, H: int, seed: int) -> str:
+    t = f"T={T}, " if T is not None else ""
+    return f"{t}B={B}, I={I}, H={H}, seed {seed}"
+
+
+def cell_cases(seed: int, kind: str, group: str = "public") -> list[Case]:
+    """Cases for ``*_cell_forward(x_t, h_prev, [c_prev,] W_ih, W_hh, b_ih, b_hh)``."""
+    cases = []
+    for i, (_, B, I, H) in enumerate(DIMS):
+        rng = rng_for(seed, i)
+        x_t = rng.normal(size=(B, I))
+        h = rng.normal(0.0, 0.8, size=(B, H))
+        state = (h, rng.normal(size=(B, H))) if kind == "lstm" else (h,)
+        params = random_params(rng, GATES[kind], I, H)
+        cases.append(Case(_label(None, B, I, H, seed), (x_t, *state, *params), group=group))
+    return cases
+
+
+def seq_cases(seed: int, kind: str, group: str = "public") -> list[Case]:
+    """Cases for ``*_forward(x, h0, [c0,] W_ih, W_hh, b_ih, b_hh)``."""
+    cases = []
+    for i, (T, B, I, H) in enumerate(DIMS):
+        rng = rng_for(seed, 100 + i)
+        x = rng.normal(size=(T, B, I))
+        h0 = rng.normal(0.0, 0.8, size=(B, H))
+        state = (h0, rng.normal(size=(B, H))) if kind == "lstm" else (h0,)
+        params = random_params(rng, GATES[kind], I, H)
+        cases.append(Case(_label(T, B, I, H, seed), (x, *state, *params), group=group))
+    return cases
+
+
+def torch_module(kind: str, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray | None,
+                 b_hh: np.ndarray | None, cell: bool) -> Any:
+    """A float64 torch.nn.{RNN,LSTM,GRU}[Cell] holding copies of the given weights."""
+    import torch
+
+    hidden = W_hh.shape[1]
+    input_size = W_ih.shape[1]
+    bias = b_ih is not None
+    name = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[kind] + ("Cell" if cell else "")
+    module = getattr(torch.nn, name)(input_size, hidden, bias=bias).double()
+    suffix = "" if cell else "_l0"
+    with torch.no_grad():
+        getattr(module, "weight_ih" + suffix).copy_(torch.from_numpy(W_ih))
+        getattr(module, "weight_hh" + suffix).copy_(torch.from_numpy(W_hh))
+        if bias:
+            getattr(module, "bias_ih" + suffix).copy_(torch.from_numpy(b_ih))
+            getattr(module, "bias_hh" + suffix).copy_(torch.from_numpy(b_hh))
+    return module
+
+
+def unroll(cell: Callable[..., Any], lstm: bool = False) -> Callable[..., Any]:
+    """Turn a (possibly wrong) cell function into a sequence function with the exercise's
+    signature, so a mistake inside the step is recognised in ``*_forward`` too."""
+    if lstm:
+        def forward_lstm(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+            h, c, outs = h0, c0, []
+            for t in range(x.shape[0]):
+                h, c = cell(x[t], h, c, W_ih, W_hh, b_ih, b_hh)
+                outs.append(h)
+            return np.stack(outs), (h, c)
+        return forward_lstm
+
+    def forward(x, h0, W_ih, W_hh, b_ih, b_hh):
+        h, outs = h0, []
+        for t in range(x.shape[0]):
+            h = cell(x[t], h, W_ih, W_hh, b_ih, b_hh)
+            outs.append(h)
+        return np.stack(outs), h
+    return forward
+
+
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-a))
