@@ -1,0 +1,223 @@
+"""Specs of notebook 04: ``gru_cell_forward`` and ``gru_forward`` (PyTorch's GRU, reset-after).
+
+Gate order r, z, n in ``W_ih`` (3H, I), ``W_hh`` (3H, H), ``b_ih``, ``b_hh`` (3H,)::
+
+    r  = sigmoid(x W_ir^T + b_ir + h W_hr^T + b_hr)           reset gate
+    z  = sigmoid(x W_iz^T + b_iz + h W_hz^T + b_hz)           update gate
+    n  = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))         candidate (reset *after* the matmul)
+    h' = (1 - z) * n + z * h
+
+References: the torch.nn.GRU documentation; Cho et al. 2014, "Learning Phrase Representations
+using RNN Encoder-Decoder" (arXiv:1406.1078 v3, reset *before* the matmul); Chung et al. 2014,
+"Empirical Evaluation of Gated Recurrent Neural Networks" (arXiv:1412.3555, z and 1 - z swapped);
+C. Olah, "Understanding LSTM Networks" (2015). Reference implementation here: torch.nn.GRUCell /
+torch.nn.GRU in float64 with the case's weights copied in.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ._recurrent import cell_cases, seq_cases, sigmoid, torch_module, unroll
+from .spec import Mistake, Spec
+
+CELL_ARGS = ("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh")
+SEQ_ARGS = ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh")
+
+
+# --------------------------------------------------------------------------- references
+def ref_gru_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    """torch.nn.GRUCell in float64: (B, I), (B, H) -> (B, H)."""
+    import torch
+
+    cell = torch_module("gru", W_ih, W_hh, b_ih, b_hh, cell=True)
+    with torch.no_grad():
+        return cell(torch.from_numpy(x_t), torch.from_numpy(h_prev)).numpy()
+
+
+def ref_gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
+    """torch.nn.GRU in float64: (T, B, I), (B, H) -> ((T, B, H), (B, H))."""
+    import torch
+
+    gru = torch_module("gru", W_ih, W_hh, b_ih, b_hh, cell=False)
+    with torch.no_grad():
+        out, h_n = gru(torch.from_numpy(x), torch.from_numpy(h0)[None])
+    return out.numpy(), h_n[0].numpy()
+
+
+# --------------------------------------------------------------------------- cell variants
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(..., 3H) -> three (..., H) chunks in stored order."""
+    return tuple(np.split(a, 3, axis=-1))  # type: ignore[return-value]
+
+
+def gru_variant(x_t, h_prev, W_ih, W_hh, b_ih, b_hh, *, z_flipped: bool = False,
+                reset_before: bool = False, order: str = "rzn", no_reset: bool = False,
+                b_hn_outside: bool = False, candidate=np.tanh, no_update: bool = False,
+                gate=sigmoid, hh_bias: bool = True, ih_bias: bool = True) -> np.ndarray:
+    """One GRU step with switchable deviations from torch.nn.GRUCell (all off = correct).
+
+    ``order`` names how the learner *reads* the stored chunks, e.g. "zrn" means chunk 0 is
+    taken as z and chunk 1 as r.
+    """
+    gi = x_t @ W_ih.T + (b_ih if ih_bias else 0.0)                # (B, 3H)
+    chunks_i = dict(zip(order, _split(gi)))
+    W = dict(zip(order, np.split(W_hh, 3, axis=0)))               # each (H, H)
+    bh = dict(zip(order, np.split(b_hh if hh_bias else np.zeros_like(b_hh), 3)))
+    r = gate(chunks_i["r"] + h_prev @ W["r"].T + bh["r"])         # (B, H)
+    z = gate(chunks_i["z"] + h_prev @ W["z"].T + bh["z"])         # (B, H)
+    if no_reset:
+        r = np.ones_like(r)
+    if reset_before:
+        hn = (r * h_prev) @ W["n"].T + bh["n"]
+    elif b_hn_outside:
+        hn = r * (h_prev @ W["n"].T) + bh["n"]
+    else:
+        hn = r * (h_prev @ W["n"].T + bh["n"])
+    n = candidate(chunks_i["n"] + hn)                             # (B, H)
+    if no_update:
+        return n
+    if z_flipped:
+        return z * n + (1.0 - z) * h_prev
+    return (1.0 - z) * n + z * h_prev
+
+
+def _v(**kw) -> Callable[..., np.ndarray]:
+    def fn(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+        return gru_variant(x_t, h_prev, W_ih, W_hh, b_ih, b_hh, **kw)
+    return fn
+
+
+_RESET_AFTER = ("torch.nn.GRU computes n = tanh(x W_in^T + b_in + r * (h_prev W_hn^T + b_hn)): "
+                "the reset gate multiplies the *result* of the matmul, bias b_hn included")
+
+CELL_MISTAKES = [
+    Mistake("colah's / Chung et al.'s equations (z flipped and reset before the matmul)",
+            "you wrote h' = z * n + (1 - z) * h_prev with n = tanh(W_in x + W_hn (r * h_prev) + b): "
+            "torch.nn.GRU keeps the old state with weight z, h' = (1 - z) * n + z * h_prev, and "
+            + _RESET_AFTER, _v(z_flipped=True, reset_before=True)),
+    Mistake("z flipped (h' = z * n + (1 - z) * h_prev)",
+            "that is the convention of Chung et al. 2014 and colah's blog; torch.nn.GRU (like Cho "
+            "et al. 2014) uses h' = (1 - z) * n + z * h_prev: z = 1 keeps the old state",
+            _v(z_flipped=True)),
+    Mistake("the reset gate applied before the matmul (Cho et al. 2014 v3)",
+            "n = tanh(x W_in^T + b_in + (r * h_prev) W_hn^T + b_hn) is the original paper's form "
+            "(Keras reset_after=False); " + _RESET_AFTER, _v(reset_before=True)),
+    Mistake("the gates read in the order z, r, n",
+            "PyTorch stacks the rows of W_ih / W_hh / b_ih / b_hh as reset r, update z, candidate "
+            "n: r = rows [0:H], z = rows [H:2H], n = rows [2H:3H]", _v(order="zrn")),
+    Mistake("the gates read in the order r, n, z",
+            "PyTorch stacks r, z, n: the candidate's weights are the *last* H rows", _v(order="rnz")),
+    Mistake("the gates read in the order n, r, z",
+            "PyTorch stacks r, z, n: the candidate's weights are the *last* H rows", _v(order="nrz")),
+    Mistake("no reset gate (r = 1)",
+            "the candidate must use the reset gate: n = tanh(x W_in^T + b_in + r * (h_prev W_hn^T "
+            "+ b_hn))", _v(no_reset=True)),
+    Mistake("b_hn outside the reset product",
+            "n = tanh(x W_in^T + b_in + r * (h_prev W_hn^T + b_hn)): b_hn is inside the "
+            "parentheses, so it is scaled by r too", _v(b_hn_outside=True)),
+    Mistake("a sigmoid on the candidate",
+            "the candidate n uses tanh (values in (-1, 1)); only r and z use the sigmoid",
+            _v(candidate=sigmoid)),
+    Mistake("tanh on the gates",
+            "r and z are gates in (0, 1): use the sigmoid for them, tanh only for n",
+            _v(gate=np.tanh)),
+    Mistake("the update gate missing (h' = n)",
+            "blend the candidate with the old state: h' = (1 - z) * n + z * h_prev",
+            _v(no_update=True)),
+    Mistake("the candidate returned without its tanh",
+            "apply np.tanh to the candidate's pre-activation",
+            _v(candidate=lambda a: a)),
+    Mistake("a missing bias b_hh", "PyTorch's GRU has two bias vectors: add b_hh (split into "
+            "b_hr, b_hz, b_hn) as well as b_ih", _v(hh_bias=False)),
+    Mistake("a missing bias b_ih", "PyTorch's GRU has two bias vectors: add b_ih (split into "
+            "b_ir, b_iz, b_in) as well as b_hh", _v(ih_bias=False)),
+    Mistake("h_prev ignored", "the gates and the candidate all read h_prev through W_hh, and "
+            "h' mixes in z * h_prev", lambda x, h, *p: gru_variant(x, np.zeros_like(h), *p)),
+    Mistake("only the first batch row computed", "x_t has shape (batch, input_size): compute "
+            "every row at once with matrix products, not x_t[0]",
+            lambda *a: gru_variant(*a)[0]),
+]
+
+
+# --------------------------------------------------------------------------- sequence mistakes
+def _run(x, h0, *p) -> list[np.ndarray]:
+    h, outs = h0, []
+    for t in range(x.shape[0]):
+        h = gru_variant(x[t], h, *p)
+        outs.append(h)
+    return outs
+
+
+def _state_not_carried(x, h0, *p):
+    outs = [gru_variant(x[t], h0, *p) for t in range(x.shape[0])]
+    return np.stack(outs), outs[-1]
+
+
+def _hn_first(*a):
+    outs = _run(*a)
+    return np.stack(outs), outs[0]
+
+
+def _reversed(*a):
+    outs = _run(*a)
+    return np.stack(outs[::-1]), outs[-1]
+
+
+def _off_by_one(x, h0, *p):
+    outs = _run(x, h0, *p)
+    return np.stack([h0] + outs[:-1]), outs[-1]
+
+
+def _h0_included(x, h0, *p):
+    outs = _run(x, h0, *p)
+    return np.stack([h0] + outs), outs[-1]
+
+
+def _batch_first(*a):
+    outs = _run(*a)
+    return np.stack(outs, axis=1), outs[-1]
+
+
+def _hn_with_layer_axis(*a):
+    outs = _run(*a)
+    return np.stack(outs), outs[-1][None]
+
+
+def _time_reversed_input(x, *p):
+    outs = _run(x[::-1], *p)
+    return np.stack(outs), outs[-1]
+
+
+SEQ_MISTAKES = [
+    Mistake("the hidden state not carried", "every step must use the h computed at the previous "
+            "step, not h0: update h inside the loop", _state_not_carried),
+    Mistake("h_n taken from the first step", "h_n is the state after the last step, output[-1]",
+            _hn_first),
+    Mistake("the outputs in reversed order", "output[t] must be the state after reading x[0..t]; "
+            "append each step's h in time order", _reversed),
+    Mistake("an off-by-one in time", "output[t] is the state *after* step t (h_1 ... h_T); h0 is "
+            "not part of output", _off_by_one),
+    Mistake("h0 included in output", "output has T steps (h_1 ... h_T), not T + 1", _h0_included),
+    Mistake("a batch-first / time-major confusion", "stack the outputs along axis 0 so output "
+            "has shape (seq_len, batch, hidden) like torch.nn.GRU's default", _batch_first),
+    Mistake("h_n with a leading layer axis", "torch.nn.GRU returns h_n as (num_layers, batch, "
+            "hidden); this exercise wants h_n of shape (batch, hidden)", _hn_with_layer_axis),
+    Mistake("the input read backwards in time", "loop t = 0, 1, ..., T-1 over x[t]",
+            _time_reversed_input),
+] + [Mistake(f"{m.name} (inside the time step)", m.explain + " — check gru_cell_forward",
+             unroll(m.fn)) for m in CELL_MISTAKES[:-1]]
+
+
+SPECS = [
+    Spec(id="gru_cell_forward", title="one step of PyTorch's GRU (reset-after)",
+         notebook="04_gru", arg_names=CELL_ARGS, output="h_t",
+         make_cases=lambda seed: cell_cases(seed, "gru"), reference=ref_gru_cell,
+         mistakes=CELL_MISTAKES, points=3),
+    Spec(id="gru_forward", title="a GRU over a whole sequence", notebook="04_gru",
+         arg_names=SEQ_ARGS, output=("output", "h_n"),
+         make_cases=lambda seed: seq_cases(seed, "gru"), reference=ref_gru_forward,
+         mistakes=SEQ_MISTAKES, time_axis={"output": 0}, points=3),
+]
