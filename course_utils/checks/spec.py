@@ -224,6 +224,9 @@ def to_array(name: str, value: Any) -> np.ndarray:
 
 def flatten(template: Any, value: Any, where: str = "the function") -> list[tuple[str, Any]]:
     """Pair every leaf of ``template`` with the matching part of ``value`` (converted)."""
+    if value is None and where == "the function" and not isinstance(template, (tuple, dict)):
+        raise StructureError(f"the function returned None; expected {_describe(template)} — "
+                             "is a `return` statement missing?")
     if isinstance(template, str):
         return [(template, to_array(template, value))]
     if isinstance(template, Int):
