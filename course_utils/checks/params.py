@@ -108,6 +108,12 @@ def _always_bias(gates: int) -> Callable[..., int]:
     return fn
 
 
+def _ignore_bidirectional(gates: int) -> Callable[..., int]:
+    def fn(input_size, hidden_size, num_layers=1, bias=True, bidirectional=False):
+        return formula_count(gates, input_size, hidden_size, num_layers, bias, False)
+    return fn
+
+
 def _mistakes(gates: int, name: str) -> list[Mistake]:
     other = {4: [(3, "3 gates (the GRU's count)", "an LSTM has 4 gate blocks: i, f, g, o"),
                  (1, "1 gate (a plain RNN's count)", "an LSTM has 4 gate blocks: i, f, g, o")],
@@ -126,7 +132,10 @@ def _mistakes(gates: int, name: str) -> list[Mistake]:
         Mistake("the factor 2 for bidirectional forgotten",
                 "bidirectional=True doubles every layer: a forward and a backward copy, each with "
                 "its own weights (and the layers above read 2 * hidden_size features)",
-                _f(gates, directions=1)),
+                _ignore_bidirectional(gates)),
+        Mistake("only one direction counted (with 2 * hidden_size inputs above layer 0)",
+                "bidirectional=True doubles every layer: a forward and a backward copy, each with "
+                "its own weights", _f(gates, directions=1)),
         Mistake("the biases counted when bias=False",
                 "bias=False removes bias_ih and bias_hh from every layer", _always_bias(gates)),
         Mistake("the biases never counted",
