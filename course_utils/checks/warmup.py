@@ -36,7 +36,9 @@ SPECS = [
                      "sigmoid is 1 / (1 + exp(-a))", lambda a: np.exp(a)),
              Mistake("tanh instead of the sigmoid", "tanh maps to (-1, 1); the sigmoid to (0, 1)",
                      np.tanh),
-             Mistake("exp(-a) / (1 + exp(-a)) (that is 1 - sigmoid)", "that is sigmoid(-a); use "
-                     "1 / (1 + exp(-a))", lambda a: np.exp(-a) / (1 + np.exp(-a))),
+             Mistake("the reciprocal missing", "1 + exp(-a) is the denominator; the sigmoid "
+                     "is 1 / (1 + exp(-a))", lambda a: 1 + np.exp(-a)),
+             Mistake("the derivative sigmoid(a)(1 - sigmoid(a)) returned", "that is the slope; "
+                     "return the sigmoid itself", lambda a: np.exp(-a) / (1 + np.exp(-a)) ** 2),
          ]),
 ]
