@@ -1,0 +1,146 @@
+"""The gru_hidden_for_lstm_params checker: correct solutions pass, learners' mistakes are named.
+
+The wrong implementations below are written as a learner would write them, independently of
+the spec's own mistake functions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from course_utils.checks import check_gru_hidden_for_lstm_params as check  # noqa: E402
+
+SEEDS = [None, 3, 2024]
+
+
+# --------------------------------------------------------------------------- correct
+def quadratic_float32(input_size, lstm_hidden):
+    """Solve 3h² + 3(I+2)h - P = 0 in float32, then compare the two neighbouring counts."""
+    I, H = np.float32(input_size), np.float32(lstm_hidden)
+    P = 4 * H * (I + H + 2)
+    b = 3 * (I + 2)
+    r = (-b + np.sqrt(b * b + 12 * P)) / np.float32(6)
+    lo = max(1, int(np.floor(r)))
+    cands = [lo, lo + 1]
+    target = 4 * lstm_hidden * (input_size + lstm_hidden + 2)
+    return min(cands, key=lambda h: (abs(3 * h * (input_size + h + 2) - target), h))
+
+
+def linear_search_with_torch(input_size, lstm_hidden):
+    """Count with torch modules and walk h upwards until the count passes the target."""
+    import torch
+
+    def n(m):
+        return sum(p.numel() for p in m.parameters())
+
+    target = n(torch.nn.LSTM(input_size, lstm_hidden))
+    best, best_gap = 1, None
+    for h in range(1, 2 * lstm_hidden + 10):
+        gap = abs(3 * h * (input_size + h + 2) - target)
+        if best_gap is None or gap < best_gap:
+            best, best_gap = h, gap
+    return best
+
+
+def rounded_root(input_size, lstm_hidden):
+    """Rounding the real root: accepted (the cases avoid the razor-thin band where it differs)."""
+    P = 4 * lstm_hidden * (input_size + lstm_hidden + 2)
+    return round((-(input_size + 2) + math.sqrt((input_size + 2) ** 2 + 4 * P / 3)) / 2)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("fn", [quadratic_float32, linear_search_with_torch, rounded_root])
+def test_correct_pass(fn, seed) -> None:
+    result = check(fn, seed=seed)
+    assert result.passed, result.message
+
+
+# --------------------------------------------------------------------------- mistakes
+def three_quarters(input_size, lstm_hidden):
+    return int(round(lstm_hidden * 3 / 4))
+
+
+def biases_ignored(input_size, lstm_hidden):
+    P = 4 * lstm_hidden * (input_size + lstm_hidden)
+    return round((-input_size + math.sqrt(input_size ** 2 + 4 * P / 3)) / 2)
+
+
+def one_bias(input_size, lstm_hidden):
+    P = 4 * lstm_hidden * (input_size + lstm_hidden + 1)
+    b = input_size + 1
+    return round((-b + math.sqrt(b * b + 4 * P / 3)) / 2)
+
+
+def input_weights_ignored(input_size, lstm_hidden):
+    P = 4 * lstm_hidden * (lstm_hidden + 2)
+    return round((-2 + math.sqrt(4 + 4 * P / 3)) / 2)
+
+
+def sqrt_rule(input_size, lstm_hidden):
+    return round(lstm_hidden * (4 / 3) ** 0.5)
+
+
+def floored(input_size, lstm_hidden):
+    P = 4 * lstm_hidden * (input_size + lstm_hidden + 2)
+    b = input_size + 2
+    return int((-b + math.sqrt(b * b + 4 * P / 3)) / 2)
+
+
+def ceiled(input_size, lstm_hidden):
+    P = 4 * lstm_hidden * (input_size + lstm_hidden + 2)
+    b = input_size + 2
+    return math.ceil((-b + math.sqrt(b * b + 4 * P / 3)) / 2)
+
+
+def same_hidden(input_size, lstm_hidden):
+    return lstm_hidden
+
+
+MISTAKES = [
+    (three_quarters, "3/4 of the hidden size"),
+    (biases_ignored, "the biases ignored"),
+    (one_bias, "one bias vector per gate instead of two"),
+    (input_weights_ignored, "the input weights ignored"),
+    (sqrt_rule, "only the hidden-to-hidden weights counted (h = H·sqrt(4/3))"),
+    (floored, "floor instead of the closest count"),
+    (ceiled, "ceil instead of the closest count"),
+    (same_hidden, "the LSTM's hidden size returned"),
+]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("fn,name", MISTAKES, ids=[n for _, n in MISTAKES])
+def test_mistake_named(fn, name, seed) -> None:
+    result = check(fn, seed=seed)
+    assert not result.passed
+    assert result.mistake == name
+    assert f"looks like {name}" in result.message
+
+
+# --------------------------------------------------------------------------- robustness
+def returns_float(input_size, lstm_hidden):
+    return float(quadratic_float32(input_size, lstm_hidden)) + 0.5
+
+
+def raises(input_size, lstm_hidden):
+    return 1 / 0
+
+
+def not_implemented(input_size, lstm_hidden):
+    raise NotImplementedError()
+
+
+def test_wrong_type_and_errors() -> None:
+    r = check(returns_float)
+    assert not r.passed and "should be an int" in r.message
+    r = check(raises)
+    assert not r.passed and "ZeroDivisionError" in r.message
+    r = check(not_implemented)
+    assert not r.passed and r.status == "not_implemented"
+    r = check(None)
+    assert not r.passed
