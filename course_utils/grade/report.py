@@ -1,0 +1,95 @@
+"""What the grader writes: ``grades.csv``, Gradescope ``results.json``, Markdown feedback.
+
+Formats:
+
+* ``grades.csv``: one row per submission: ``submission, notebook, <one column per exercise:
+  points earned>, total, max, status, note``.
+* ``results.json``: Gradescope's autograder format
+  (https://gradescope-autograders.readthedocs.io/en/latest/specs/): ``score``, ``tests``
+  (``name``, ``score``, ``max_score``, ``status``, ``output``), ``output``, ``visibility``.
+* ``feedback.md``: each exercise's verdict and the checker's diagnosis. Hidden expected values
+  are never shown (the checker messages name mistakes, shapes and error sizes only).
+
+All learner-controlled text (error messages) is truncated and written as plain text/Markdown
+code, never as HTML.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from .store import write_atomic
+
+
+def submission_folder(out_dir: Path, submission_id: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", submission_id.replace("/", "__"))[:150].lstrip(".")
+    return out_dir / "submissions" / (safe or "submission")
+
+
+def _clean(text: str, limit: int = 600) -> str:
+    text = "".join(ch if ch.isprintable() or ch in "\n" else "?" for ch in str(text))
+    return text[:limit] + ("..." if len(text) > limit else "")
+
+
+def gradescope(record: dict[str, Any]) -> dict[str, Any]:
+    tests = []
+    for ex in record["exercises"]:
+        output = _clean(ex["message"])
+        if ex.get("notes"):
+            output += "\n" + "\n".join(_clean(n) for n in ex["notes"])
+        tests.append({"name": f"{ex['id']}: {ex['title']}", "score": ex["score"],
+                      "max_score": ex["max_score"],
+                      "status": "passed" if ex["status"] == "passed" else "failed",
+                      "output": output, "visibility": "visible"})
+    return {"score": record["total"], "output": _clean(record["note"]) if record["note"] else "",
+            "tests": tests, "visibility": "visible", "stdout_visibility": "hidden"}
+
+
+def feedback(record: dict[str, Any]) -> str:
+    lines = [f"# Feedback: {record['id']}", "",
+             f"Course notebook: **{record['notebook'] or 'unknown'}** — score **{record['total']:g} / "
+             f"{record['max']:g}**", ""]
+    if record["note"]:
+        lines += [f"> {_clean(record['note'])}", ""]
+    icons = {"passed": "✔", "not_implemented": "…"}
+    for ex in record["exercises"]:
+        lines.append(f"## {icons.get(ex['status'], '✘')} `{ex['id']}` — {ex['title']}: "
+                     f"{ex['score']:g} / {ex['max_score']:g}")
+        lines.append("")
+        lines.append(f"Verdict: **{ex['status'].replace('_', ' ')}**"
+                     + (f" ({ex['n_passed']} of {ex['n_cases']} hidden cases passed)" if ex["n_cases"] else ""))
+        lines.append("")
+        lines.append("```text")
+        lines.append(_clean(ex["message"]).replace("```", "'''"))
+        lines.append("```")
+        for note in ex.get("notes", []):
+            lines.append(f"- note: {_clean(note)}")
+        lines.append("")
+    lines.append("Partial credit: each exercise earns its points times the fraction of hidden "
+                 "cases passed. Your printed output and other cells were not used for grading.")
+    return "\n".join(lines) + "\n"
+
+
+def write_submission_files(out_dir: Path, record: dict[str, Any]) -> Path:
+    folder = submission_folder(out_dir, record["id"])
+    write_atomic(folder / "results.json", json.dumps(gradescope(record), indent=1))
+    write_atomic(folder / "feedback.md", feedback(record))
+    return folder
+
+
+def write_csv(out_dir: Path, records: list[dict[str, Any]], columns: list[str]) -> Path:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["submission", "notebook", *columns, "total", "max", "status", "note"])
+    for r in records:
+        earned = {ex["id"]: ex["score"] for ex in r["exercises"]}
+        w.writerow([r["id"], r["notebook"] or "", *[f"{earned[c]:g}" if c in earned else "" for c in columns],
+                    f"{r['total']:g}", f"{r['max']:g}", r["status"], _clean(r["note"], 300).replace("\n", " ")])
+    path = out_dir / "grades.csv"
+    write_atomic(path, buf.getvalue())
+    return path
