@@ -131,3 +131,14 @@ def test_every_exercise_has_a_solution_cell_and_a_checker_cell():
         checks = [c for c in nb.cells if c.cell_type == "code" and f"check_{ex.id}({ex.id}" in c.source]
         assert checks, f"{path.name} never calls check_{ex.id}({ex.id})"
         assert all("nbval-check-output" in c.metadata.get("tags", []) for c in checks)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebook_opening_conventions(path):
+    """Title + badge + 'What you will learn', the Colab-aware setup cell, a grader-context cell."""
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0].source
+    assert first.startswith("# ") and f"notebooks/{path.name}" in first and "What you will learn" in first
+    setup = nb.cells[1].source
+    assert '"google.colab" in sys.modules' in setup and "%pip install" in setup and "setup_notebook(seed=" in setup
+    assert any("grader-context" in c.metadata.get("tags", []) for c in nb.cells if c.cell_type == "code")
