@@ -121,8 +121,7 @@ def plot_memory(curves: dict[float, np.ndarray], ax: Any = None, title: str | No
     if ax is None:
         _, ax = plt.subplots()
     for b, curve in curves.items():
-        ax.plot(np.arange(1, len(curve) + 1), curve, label=f"update-gate bias +{b:g}"
-                if b >= 0 else f"update-gate bias {b:g}")
+        ax.plot(np.arange(1, len(curve) + 1), curve, label=f"update-gate bias shift {b:+g}")
     ax.axhline(0.5, color="grey", lw=0.8, ls="--")
     ax.set(title=title or "How long a GRU remembers its initial state",
            xlabel="time step t (steps)", ylabel="||h_t − h'_t|| / ||h_0 − h'_0|| (ratio)",
