@@ -614,6 +614,61 @@ def summary(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def ledger_rows(results: dict[str, Any]) -> list[dict[str, str]]:
+    """Claims-ledger rows (notebook 05's format: claim, verdict, evidence, where) from one run.
+
+    Verdicts: "supported" / "not supported" / "mixed" (GRU faster on some shapes, slower on
+    others) / "not measured". Only what this run measured is judged; everything else says so.
+    """
+    import numpy as np
+
+    m = results["meta"]
+    where = (f"{m['gpu']} (torch {m['torch']}, cuDNN {m['cudnn']})" if m["device"] == "cuda"
+             else f"CPU {m['cpu']['model']}, {m['cpu']['torch_threads']} thread(s), torch {m['torch']}")
+    where += ", quick grid" if m["quick"] else ""
+    rows = []
+    ratios = results.get("gru_lstm_ratios", [])
+    for mode in MODES:
+        r = np.array([x["time_ratio"] for x in ratios if x["mode"] == mode and x["dtype"] == "fp32"])
+        if r.size == 0:
+            continue
+        faster = float((r < 1).mean())
+        verdict = "supported" if faster == 1 else "not supported" if faster == 0 else "mixed"
+        rows.append({"claim": f"GRU is faster than LSTM ({mode}, fp32)", "verdict": verdict,
+                     "evidence": f"GRU/LSTM time median {np.median(r):.2f} (range {r.min():.2f}-"
+                                 f"{r.max():.2f}) over {r.size} shapes; GRU faster on "
+                                 f"{round(100 * faster)}%; FLOP ratio 0.75", "where": where})
+    rows.append({"claim": "GRU needs fewer FLOPs than LSTM", "verdict": "supported",
+                 "evidence": "3 vs 4 gate GEMMs per step: ratio 0.75 at every shape (by count)",
+                 "where": "any device"})
+    mem = [(e, o) for e in results.get("grid", []) for o in results.get("grid", [])
+           if e["kind"] == "gru" and o["kind"] == "lstm" and e["peak_mem_mib"] is not None
+           and o["peak_mem_mib"] is not None and e["mode"] == o["mode"] == "training"
+           and (e["H"], e["B"], e["dtype"]) == (o["H"], o["B"], o["dtype"])]
+    if mem:
+        r = np.array([e["peak_mem_mib"] / o["peak_mem_mib"] for e, o in mem])
+        rows.append({"claim": "GRU uses less memory than LSTM (training)",
+                     "verdict": "supported" if (r < 1).all() else "mixed" if (r < 1).any() else "not supported",
+                     "evidence": f"peak-memory ratio GRU/LSTM median {np.median(r):.2f} "
+                                 f"(range {r.min():.2f}-{r.max():.2f}) over {r.size} shapes", "where": where})
+    else:
+        rows.append({"claim": "GRU uses less memory than LSTM (training)", "verdict": "not measured",
+                     "evidence": "peak memory is recorded on CUDA only (torch.cuda.max_memory_allocated)",
+                     "where": where})
+    lad = results.get("ladder")
+    if lad and m["device"] == "cuda" and m["gpu"] and "H100" in m["gpu"] and not m["quick"]:
+        r = lad["fast_forward_ratio_to_torch_nn"]["lstm"]
+        rows.append({"claim": "the course's fast LSTM forward is within 1.5x of cuDNN on an H100",
+                     "verdict": "supported" if r <= 1.5 else "not supported",
+                     "evidence": f"fast / cuDNN forward time {r:.2f}x at T={lad['T']}, B={lad['B']}, "
+                                 f"H={lad['H']}", "where": where})
+    else:
+        rows.append({"claim": "the course's fast LSTM forward is within 1.5x of cuDNN on an H100",
+                     "verdict": "not measured", "evidence": "needs a full run on an H100: "
+                     "python -m course_utils bench --device cuda", "where": where})
+    return rows
+
+
 def default_out(results: dict[str, Any]) -> str:
     """``results/gpu_<gpu name>_<full|quick>.json`` or ``results/cpu_<full|quick>_<date>.json``."""
     import re

@@ -122,3 +122,19 @@ def test_torch_threads_restores_setting():
     with bench.torch_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def test_ledger_rows_judge_only_what_was_measured(quick_results):
+    rows = bench.ledger_rows(quick_results)
+    by = {r["claim"]: r for r in rows}
+    assert by["GRU needs fewer FLOPs than LSTM"]["verdict"] == "supported"
+    assert by["GRU uses less memory than LSTM (training)"]["verdict"] == "not measured"  # CPU
+    h100 = [r for r in rows if "H100" in r["claim"]]
+    assert h100 and h100[0]["verdict"] == "not measured"
+    speed = [r for r in rows if r["claim"].startswith("GRU is faster")]
+    assert len(speed) == 2 and all(r["verdict"] in {"supported", "not supported", "mixed"} for r in speed)
+    # a made-up grid where GRU is always faster is judged "supported"
+    fake = copy.deepcopy(quick_results)
+    for x in fake["gru_lstm_ratios"]:
+        x["time_ratio"] = 0.8
+    assert all(r["verdict"] == "supported" for r in bench.ledger_rows(fake) if r["claim"].startswith("GRU is faster"))
