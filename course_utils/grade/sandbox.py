@@ -14,7 +14,8 @@ Each run gets:
   after loading, see :mod:`course_utils.grade.worker`), which also makes RLIMIT_NPROC bite
   (the kernel does not enforce it for root) and stops writes outside its folder.
 
-stdout is discarded and stderr goes to a capped file: nothing printed counts. The worker's
+stdout and stderr are discarded (the worker reports its own failures in ``fatal.txt``):
+nothing printed counts, and no amount of printing can fail or fill anything. The worker's
 result files are opened with ``O_NOFOLLOW``, must be regular files below a size cap and must
 carry the run's random token; their contents are then validated by the grader.
 """
@@ -165,11 +166,10 @@ def run_worker(job: dict[str, Any], inputs_npz: bytes, limits: Limits) -> RunOut
         boot = (f"import sys; sys.path.insert(0, {_PKG_PARENT!r}); "
                 "from course_utils.grade.worker import main; main()")
         start = time.monotonic()
-        with open(os.path.join(folder, "stderr.txt"), "wb") as err:
-            proc = subprocess.Popen([sys.executable, "-I", "-c", boot], cwd=folder,
-                                    env=scrubbed_env(folder), stdin=subprocess.PIPE,
-                                    stdout=subprocess.DEVNULL, stderr=err, close_fds=True,
-                                    start_new_session=True, preexec_fn=_preexec(limits, nproc))
+        proc = subprocess.Popen([sys.executable, "-I", "-c", boot], cwd=folder,
+                                env=scrubbed_env(folder), stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
+                                start_new_session=True, preexec_fn=_preexec(limits, nproc))
         try:
             try:
                 proc.stdin.write((token + "\n").encode())

@@ -126,8 +126,10 @@ def encode_value(value: Any, depth: int = 0) -> Any:
             return {"unsupported": f"{t.__name__} ({type(exc).__name__})"}
         if arr.dtype.str not in _DTYPES and arr.dtype.kind in "fiub":  # float128, big-endian ...
             arr = arr.astype({"f": np.float64, "i": np.int64, "u": np.uint64, "b": np.bool_}[arr.dtype.kind])
-        if arr.dtype.str not in _DTYPES or arr.nbytes > MAX_ARRAY_BYTES:
-            return {"unsupported": f"{t.__name__} of dtype {arr.dtype} and {arr.nbytes} bytes"}
+        if arr.nbytes > MAX_ARRAY_BYTES:
+            return {"unsupported": f"array too large ({arr.nbytes} bytes, the limit is {MAX_ARRAY_BYTES})"}
+        if arr.dtype.str not in _DTYPES:
+            return {"unsupported": f"{t.__name__} of dtype {arr.dtype}"}
         return {"array": {"dtype": arr.dtype.str, "shape": list(arr.shape),
                           "data": base64.b64encode(arr.tobytes()).decode("ascii")}}
     if t in (tuple, list):
@@ -157,9 +159,10 @@ class Unsupported:
 
 
 def _named_unsupported(name: str) -> Unsupported:
-    safe = "".join(ch for ch in str(name)[:60] if ch.isalnum() or ch in "_ ()-,.") or "object"
-    cls = type(safe.split(" ")[0] if safe.split(" ")[0].isidentifier() else "object", (Unsupported,), {})
-    return cls(safe)
+    """An opaque stand-in whose *type name* describes what was returned, so the checkers'
+    messages ("should be a numpy array, got <type name>") read naturally."""
+    safe = "".join(ch for ch in str(name)[:80] if ch.isalnum() or ch in "_ ()-,.") or "object"
+    return type(safe, (Unsupported,), {})(safe)
 
 
 def decode_value(tree: Any, depth: int = 0) -> Any:

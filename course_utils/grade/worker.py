@@ -28,7 +28,7 @@ import sys
 import traceback
 
 PREIMPORT = ("math", "cmath", "random", "itertools", "functools", "collections", "operator",
-             "typing", "dataclasses", "copy", "string", "re", "statistics", "warnings", "time",
+             "typing", "dataclasses", "copy", "string", "re", "statistics", "warnings", "time", "signal",
              "numpy", "numpy.linalg", "numpy.random", "ctypes")
 
 _CLONE_NEWNS = 0x00020000
@@ -141,6 +141,11 @@ def run_job(job: dict, arrays: dict, token: str) -> None:
     isolation = isolate(job["hide"], job.get("uid"), job.get("gid"))
     progress.write(f"isolated {' + '.join(isolation) or 'none'}\n")
     sys.stdout = sys.stderr = _Sink()
+    pristine = dict(vars(builtins))
+
+    def restore() -> None:  # undo monkeypatched builtins before the worker's own code runs
+        vars(builtins).update(pristine)
+        sys.stdout = sys.stderr = _Sink()
 
     for cell in job["cells"]:
         name = f"<cell {cell['id']}>"
@@ -149,7 +154,9 @@ def run_job(job: dict, arrays: dict, token: str) -> None:
         try:
             exec(compile(cell["source"], name, "exec"), ns)
         except BaseException as exc:  # noqa: BLE001 - SystemExit included
+            restore()
             cell_error[cell["id"]] = format_exception(exc)
+        restore()
 
     for ex in job["grade"]:
         names = job["arg_names"][ex]
@@ -169,11 +176,14 @@ def run_job(job: dict, arrays: dict, token: str) -> None:
             try:
                 value = fn(*args, **kwargs)
             except NotImplementedError:
+                restore()
                 cases.append({"not_implemented": True})
                 continue
             except BaseException as exc:  # noqa: BLE001
+                restore()
                 cases.append({"error": format_exception(exc)})
                 continue
+            restore()
             try:
                 encoded = encode_value(value)
             except BaseException as exc:  # noqa: BLE001
