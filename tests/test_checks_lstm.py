@@ -400,3 +400,26 @@ def test_unknown_wrong_values_report_first_wrong_step():
     result = check_lstm_forward(drift)
     assert result.mistake is None
     assert "first wrong time step is t=2" in result.message
+
+
+# =========================================================================== the catalogue itself
+@pytest.mark.parametrize("exercise", ["lstm_cell_forward", "lstm_forward"])
+@pytest.mark.parametrize("seed", [0, 99])  # the public seed and a hidden one
+def test_catalogue_is_distinguishable(exercise, seed):
+    """Every catalogued mistake differs from the reference and from every other mistake on
+    every case, so the checker can only name the right one."""
+    from course_utils.checks import get_spec
+    from course_utils.checks.spec import _all_close, flatten
+
+    spec = get_spec(exercise)
+    cases = spec.cases(seed)
+    expected = [flatten(spec.output, spec.expected(c)) for c in cases]
+    outs = {m.name: [flatten(spec.output, m.fn(*c.args)) for c in cases] for m in spec.mistakes}
+    names = list(outs)
+    assert len(names) == len(set(names)), "duplicate mistake names"
+    for k, name in enumerate(names):
+        for got, exp in zip(outs[name], expected):
+            assert not _all_close(got, exp, spec.rtol, spec.atol), f"{name} equals the reference"
+        for other in names[k + 1:]:
+            for a, b in zip(outs[name], outs[other]):
+                assert not _all_close(a, b, spec.rtol, spec.atol), f"{name} == {other}"
