@@ -308,3 +308,19 @@ def test_reference_matches_numpy_bptt_and_cases_are_distinct():
         mine = backward_loop(*case.args)
         for k in bptt.KEYS:
             np.testing.assert_allclose(mine[k], exp[k], rtol=1e-10, atol=1e-12)
+
+
+def test_named_mistake_also_says_where_it_shows():
+    msg = check_rnn_backward(truncated).message
+    assert msg.startswith("looks like no gradient carried from later steps")
+    assert "(wrong: dx, dh0, dW_ih, dW_hh, db_ih, db_hh; dx is right for the last 1 step and " \
+           "first differs 2 steps from the end (t=4))" in msg
+    assert "(wrong: dh0; right: dx, dW_ih, dW_hh, db_ih, db_hh)" in check_rnn_backward(dh0_zero).message
+
+
+def test_hidden_seed_says_hidden_and_registry_agrees():
+    result = check_rnn_backward(backward_loop, seed=12345)
+    assert result.passed and result.message.startswith("hidden checks passed")
+    wrong = check_rnn_backward(no_bhh_gradient, seed=12345)
+    assert wrong.mistake == generic_check(no_bhh_gradient, seed=12345).mistake
+    assert "hidden cases passed" in wrong.message

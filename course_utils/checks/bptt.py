@@ -148,40 +148,45 @@ def _close(got: np.ndarray, exp: np.ndarray) -> np.ndarray:
     return np.isclose(got, exp, rtol=SPEC.rtol, atol=SPEC.atol) & np.isfinite(got)
 
 
-def diagnose(got: dict[str, np.ndarray], exp: dict[str, np.ndarray]) -> str:
+def diagnose(got: dict[str, np.ndarray], exp: dict[str, np.ndarray], brief: bool = False) -> str:
     """Which gradients are wrong, and where ``dx`` first goes wrong counting back from the end.
 
-    ``got`` / ``exp`` map leaf names (``dx`` ...) to arrays of the expected shapes.
+    ``got`` / ``exp`` map leaf names (``dx`` ...) to arrays of the expected shapes. ``brief``
+    leaves out the error sizes and the hints (used after a named mistake).
     """
     wrong = [n for n in exp if not bool(_close(got[n], exp[n]).all())]
     right = [n for n in exp if n not in wrong]
-    parts = []
-    dx_g, dx_e = got["dx"], exp["dx"]                               # (T, B, I)
-    T = dx_e.shape[0]
-    ok_step = _close(dx_g, dx_e).reshape(T, -1).all(axis=1)         # (T,)
+    if brief:
+        head = f"wrong: {', '.join(wrong)}"
+    else:
+        err = {n: float(np.nanmax(np.abs(got[n] - exp[n]))) for n in wrong}
+        listed = ", ".join(f"{n} (max abs error {err[n]:.3g})" for n in wrong)
+        head = f"wrong gradient{'s' if len(wrong) > 1 else ''}: {listed}"
+    if right:
+        head += f"; right: {', '.join(right)}"
+    parts = [head]
     if "dx" in wrong:
+        T = exp["dx"].shape[0]
+        ok_step = _close(got["dx"], exp["dx"]).reshape(T, -1).all(axis=1)   # (T,)
         k = 0
         while ok_step[T - 1 - k]:
             k += 1
         t = T - 1 - k
         if k == 0:
-            parts.append(f"dx already differs at the last step (t={t}), so the error is inside "
-                         "one step (the tanh derivative or the products with W_ih), not in "
-                         "what flows back in time")
+            parts.append(f"dx already differs at the last step (t={t})" + ("" if brief else
+                         ", so the error is inside one step (the tanh derivative or the products "
+                         "with W_ih), not in what flows back in time"))
         else:
             parts.append(f"dx is right for the last {k} step{'s' if k > 1 else ''} and first "
-                         f"differs {k + 1} steps from the end (t={t}): the gradient carried back "
-                         "from later steps (dh_next = da @ W_hh) is where to look")
-    err = {n: float(np.nanmax(np.abs(got[n] - exp[n]))) for n in wrong}
-    listed = ", ".join(f"{n} (max abs error {err[n]:.3g})" for n in wrong)
-    head = f"wrong gradient{'s' if len(wrong) > 1 else ''}: {listed}"
-    if right:
-        head += f"; right: {', '.join(right)}"
-    return "; ".join([head] + parts)
+                         f"differs {k + 1} steps from the end (t={t})" + ("" if brief else
+                         ": the gradient carried back from later steps (dh_next = da @ W_hh) "
+                         "is where to look"))
+    return "; ".join(parts)
 
 
-def _refine(case: Case, value: Any, message: str) -> str:
-    """Replace the engine's generic value-mismatch text by the BPTT diagnosis, when it applies."""
+def _refine(case: Case, value: Any, message: str, brief: bool = False) -> str:
+    """The BPTT diagnosis for this case, or ``message`` when it does not apply (wrong structure,
+    shapes or non-finite values: the engine's message says that better)."""
     try:
         got = dict(flatten(SPEC.output, value))
     except StructureError:
@@ -189,7 +194,7 @@ def _refine(case: Case, value: Any, message: str) -> str:
     exp = dict(flatten(SPEC.output, SPEC.expected(case), where="the reference"))
     if any(got[n].shape != exp[n].shape or not np.all(np.isfinite(got[n])) for n in exp):
         return message
-    return diagnose(got, exp)
+    return diagnose(got, exp, brief)
 
 
 def check_rnn_backward(fn: Any, seed: int | None = None) -> CheckResult:
@@ -207,9 +212,14 @@ def check_rnn_backward(fn: Any, seed: int | None = None) -> CheckResult:
         for case in SPEC.cases(seed):
             outcome = call_safely(fn, case, SPEC.arg_names)
             verdict = judge(SPEC, case, outcome)
-            if not verdict.passed and verdict.mistake is None and outcome.error is None \
-                    and not outcome.not_implemented and not outcome.mutated:
-                verdict.message = _refine(case, outcome.value, verdict.message)
+            if not verdict.passed and outcome.error is None and not outcome.not_implemented \
+                    and not outcome.mutated:
+                if verdict.mistake is None:
+                    verdict.message = _refine(case, outcome.value, verdict.message)
+                else:  # a named mistake: add where it shows
+                    detail = _refine(case, outcome.value, "", brief=True)
+                    if detail:
+                        verdict.message += f" ({detail})"
             outcomes.append(verdict)
         return summarize(SPEC, outcomes, hidden=seed is not None and seed != SPEC.public_seed)
     except KeyboardInterrupt:
