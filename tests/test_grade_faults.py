@@ -40,12 +40,21 @@ def _subs(out: Path) -> dict[str, object]:
         "memory_bomb": rnn_nb(fwd=fwd("hog = []\nwhile True:\n    hog.append(bytearray(50_000_000))")),
         "fork_bomb": rnn_nb(fwd=fwd("import os\nfor _ in range(200):\n    os.fork()")),
         "monkeypatch": rnn_nb(fwd=(
-            "import builtins, numpy\nimport course_utils.checks.spec as spec\n"
+            "import builtins, numpy\n"
+            "try:\n    import course_utils.checks.spec as spec\n"
+            "    spec._all_close = lambda *a, **k: True\n    spec.judge = lambda *a, **k: None\n"
+            "except ImportError:\n    pass\n"
             "numpy.allclose = lambda *a, **k: True\nnumpy.isclose = lambda *a, **k: True\n"
-            "spec._all_close = lambda *a, **k: True\nspec.judge = lambda *a, **k: None\n"
             "builtins.isinstance = lambda *a: True\nbuiltins.len = lambda x: 3\n"
             "def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):\n"
             "    return numpy.zeros((x.shape[0],) + h0.shape), numpy.zeros(h0.shape)\n")),
+        "calls_reference": rnn_nb(fwd=(
+            "def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):\n"
+            "    from course_utils.checks import SPECS\n"
+            "    return SPECS['rnn_forward'].reference(x, h0, W_ih, W_hh, b_ih, b_hh)\n")),
+        "uses_torch": rnn_nb(fwd=(
+            "def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):\n    import torch\n"
+            "    rnn = torch.nn.RNN(x.shape[2], h0.shape[1]).double()\n    return rnn(torch.from_numpy(x))\n")),
         "eq_always_true": rnn_nb(fwd=(
             "class Anything:\n    def __eq__(self, other): return True\n"
             "    def __array__(self, *a, **k): raise TypeError('no')\n"
@@ -142,6 +151,8 @@ def test_correct_work_gets_full_marks_despite_noise(batch, name):
     ("memory_bomb", "failed", "MemoryError"),
     ("fork_bomb", "failed", "BlockingIOError"),
     ("monkeypatch", "failed", "wrong values"),
+    ("calls_reference", "failed", "No module named 'course_utils.checks'"),
+    ("uses_torch", "failed", "No module named 'torch'"),
     ("eq_always_true", "failed", "got Anything"),
     ("ndarray_subclass", "failed", "wrong values"),
     ("class_lies", "failed", "got Fake"),

@@ -128,6 +128,19 @@ def _mutated(before: dict, after: dict) -> list[str]:
     return out
 
 
+def _forget_checkers(ns: dict) -> None:
+    """Drop the checker machinery (specs, torch references) that the context imported, so
+    learner code cannot simply call the reference; with the repository hidden it cannot be
+    imported again. (A determined attacker could still dig objects out of the garbage
+    collector; the grader never relies on this.)"""
+    for name in [m for m in sys.modules if m.startswith("course_utils.checks")]:
+        del sys.modules[name]
+    for key, value in list(ns.items()):
+        module = getattr(value, "__module__", None) or getattr(value, "__name__", "")
+        if isinstance(module, str) and module.startswith("course_utils.checks"):
+            del ns[key]
+
+
 def run_job(job: dict, arrays: dict, token: str) -> None:
     from course_utils.grade.serialize import decode_inputs, encode_value
 
@@ -138,6 +151,7 @@ def run_job(job: dict, arrays: dict, token: str) -> None:
         exec(compile(src, "<grader-context>", "exec"), ns)  # trusted: the instructor's cells
     if job.get("torch"):
         import torch  # noqa: F401 - tensors among the inputs
+    _forget_checkers(ns)
     isolation = isolate(job["hide"], job.get("uid"), job.get("gid"))
     progress.write(f"isolated {' + '.join(isolation) or 'none'}\n")
     sys.stdout = sys.stderr = _Sink()
@@ -165,7 +179,7 @@ def run_job(job: dict, arrays: dict, token: str) -> None:
         for j, case in enumerate(job["cases"][ex]):
             progress.write(f"case {ex} {j}\n")
             if ex in cell_error:
-                cases.append({"error": f"your exercise cell raised {cell_error[ex]} when it was run"})
+                cases.append({"error": f"{cell_error[ex]}, when your exercise cell was run (before any call)"})
                 continue
             if not callable(fn):
                 cases.append({"error": f"your exercise cell does not define a function `{ex}`"})

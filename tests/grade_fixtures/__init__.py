@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 CELL_OK = '''def rnn_cell_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
     pre = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh   # (B, H)
