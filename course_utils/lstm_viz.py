@@ -220,18 +220,21 @@ def plot_gates(x: np.ndarray, trace: dict[str, np.ndarray], title: str = "", bat
     return fig
 
 
-def gate_explorer(params: tuple[np.ndarray, ...] | None = None, T: int = 30) -> Any:
+def gate_explorer(params: tuple[np.ndarray, ...] | None = None, T: int = 30, store_at: int = 5,
+                  value: float = 0.8, recall_at: int | None = None, seed: int = 0) -> Any:
     """Sliders (store position, value, recall position, distractor seed) over
-    :func:`plot_gates` for the hand-set memory LSTM (or ``params``). Renders once at creation;
-    returns the widget box (display it, or let it be the cell's last expression)."""
+    :func:`plot_gates` for the hand-set memory LSTM (or ``params``), starting at the given
+    settings. Renders once at creation; returns the widget box (display it, or let it be the
+    cell's last expression)."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
     params = memory_lstm_params() if params is None else params
-    store = widgets.IntSlider(5, 0, T - 2, description="store at t")
-    value = widgets.FloatSlider(0.8, min=-1.0, max=1.0, step=0.05, description="value")
-    recall = widgets.IntSlider(T - 1, 1, T - 1, description="recall at t")
-    seed = widgets.IntSlider(0, 0, 20, description="distractors")
+    store = widgets.IntSlider(store_at, 0, T - 1, description="store at t")
+    value = widgets.FloatSlider(value, min=-1.0, max=1.0, step=0.05, description="value")
+    recall = widgets.IntSlider(T - 1 if recall_at is None else recall_at, 0, T - 1,
+                               description="recall at t")
+    seed = widgets.IntSlider(seed, 0, 20, description="distractors")
 
     def render(store_at: int, value: float, recall_at: int, seed: int) -> None:
         x = marker_sequence(T, store_at, value, recall_at, seed)
