@@ -1,0 +1,125 @@
+"""Benchmark of the grader: N generated learner submissions, graded with ``--jobs J``.
+
+    python benchmarks/grade_bench.py [--n 100] [--jobs 2] [--timeout 10] [--out DIR]
+
+The class is made from the course's own notebooks: half copies of ``solutions/00_setup``, half
+of ``solutions/01_rnn_basics``, whose exercise cells are replaced in turn by a correct answer,
+the untouched student stub, and realistic mistakes (a missing bias, ReLU for tanh, the state
+not carried, a sign error); two submissions of the class are hostile (an infinite loop, an
+``os._exit``) so the timing includes the sandbox's fault handling. Prints one JSON line:
+wall time, submissions per second, and the score histogram. Not a test: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
+VARIANTS = {
+    "sigmoid": {
+        "correct": "    return 1.0 / (1.0 + np.exp(-a))",
+        "stub": STUB,
+        "sign error": "    return 1.0 / (1.0 + np.exp(a))",
+        "tanh": "    return np.tanh(a)",
+    },
+    "rnn_cell_forward": {
+        "correct": "    return np.tanh(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)",
+        "stub": STUB,
+        "missing bias": "    return np.tanh(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T)",
+        "relu": "    return np.maximum(0, x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)",
+    },
+    "rnn_forward": {
+        "correct": ("    h, outs = h0, []\n    for t in range(x.shape[0]):\n"
+                    "        h = np.tanh(x[t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh)\n"
+                    "        outs.append(h)\n    return np.stack(outs), h"),
+        "stub": STUB,
+        "state not carried": ("    outs = [np.tanh(x[t] @ W_ih.T + b_ih + h0 @ W_hh.T + b_hh)"
+                              " for t in range(x.shape[0])]\n    return np.stack(outs), outs[-1]"),
+        "batch first": ("    h, outs = h0, []\n    for t in range(x.shape[0]):\n"
+                        "        h = np.tanh(x[t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh)\n"
+                        "        outs.append(h)\n    return np.stack(outs, axis=1), h"),
+    },
+}
+HOSTILE = {"infinite loop": "    while True:\n        pass", "os._exit": "    import os\n    os._exit(0)"}
+_BODY = re.compile(r"^[ \t]*### BEGIN SOLUTION\n.*?### END SOLUTION", re.S | re.M)
+
+
+def make_class(folder: Path, n: int) -> dict[str, str]:
+    """Write ``n`` submissions below ``folder``; returns id -> description."""
+    import nbformat
+
+    sources = {name: nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+               for name in ("00_setup", "01_rnn_basics")}
+    made = {}
+    for i in range(n):
+        name = "00_setup" if i % 2 == 0 else "01_rnn_basics"
+        nb = nbformat.from_dict(json.loads(json.dumps(sources[name])))
+        picks = []
+        for cell in nb.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if gid in VARIANTS:
+                options = list(VARIANTS[gid].items())
+                label, body = options[(i // 2 // len(options) ** len(picks)) % len(options)]
+                if i in (7, 13) and gid == "rnn_forward":
+                    label, body = list(HOSTILE.items())[i == 13]
+                cell.source = _BODY.sub(lambda _m: body, cell.source)
+                picks.append(f"{gid}: {label}")
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        path = folder / f"learner{i:03d}" / f"{name}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, path)
+        made[f"learner{i:03d}/{name}.ipynb"] = "; ".join(picks)
+    return made
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--timeout", type=float, default=10)
+    p.add_argument("--out", type=Path, default=None, help="keep the class and the results here")
+    args = p.parse_args(argv)
+    base = args.out or Path(tempfile.mkdtemp(prefix="grade-bench-"))
+    subs, out = base / "class", base / "graded"
+    shutil.rmtree(subs, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    made = make_class(subs, args.n)
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "course_utils", "grade", str(subs), "--out", str(out),
+                           "--jobs", str(args.jobs), "--timeout", str(args.timeout), "--seed", "2024"],
+                          cwd=ROOT, capture_output=True, text=True)
+    wall = time.monotonic() - start
+    import csv
+
+    with open(out / "grades.csv", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    print(json.dumps({
+        "submissions": len(made), "rows": len(table), "jobs": args.jobs, "timeout_s": args.timeout,
+        "exit_status": proc.returncode, "wall_s": round(wall, 1),
+        "submissions_per_s": round(len(made) / wall, 2),
+        "scores": dict(sorted(Counter(f"{r['total']}/{r['max']}" for r in table).items())),
+        "statuses": dict(Counter(e for r in table for e in [r["status"]])),
+        "cpus": os.cpu_count(), "load_avg_1min": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(), "root": os.geteuid() == 0,
+        "output": str(out) if args.out else None,
+    }))
+    if not args.out:
+        shutil.rmtree(base, ignore_errors=True)
+    return 0 if proc.returncode == 0 and len(table) == len(made) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
