@@ -49,7 +49,7 @@ MODES = ("inference", "training")
 def plan(device: str, quick: bool) -> dict[str, Any]:
     """The grid, sweep and ladder shapes of a run (full on CUDA, ``quick`` for CI/laptops)."""
     if quick:
-        return {"T": 16, "H": [32, 128], "B": [1, 16], "dtypes": ["fp32"],
+        return {"T": 16, "H": [32, 128], "B": [1, 4, 16], "dtypes": ["fp32"],
                 "t_sweep": {"H": 64, "B": 16, "T": [8, 16, 32, 64]},
                 "ladder": {"T": 16, "B": 16, "H": 64},
                 "matmul_n": 512, "copy_mib": 64, "warmup": 1, "repeats": 5, "budget_s": 0.1,

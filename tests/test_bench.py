@@ -138,3 +138,12 @@ def test_ledger_rows_judge_only_what_was_measured(quick_results):
     for x in fake["gru_lstm_ratios"]:
         x["time_ratio"] = 0.8
     assert all(r["verdict"] == "supported" for r in bench.ledger_rows(fake) if r["claim"].startswith("GRU is faster"))
+
+
+def test_committed_results_files_pass_the_schema_check():
+    from pathlib import Path
+
+    files = sorted((Path(bench.__file__).resolve().parent.parent / "results").glob("[cg]pu_*.json"))
+    for path in files:
+        r = bench.load_results(str(path))
+        assert r["meta"]["device"] == ("cuda" if path.name.startswith("gpu_") else "cpu"), path.name
