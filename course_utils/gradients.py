@@ -203,12 +203,25 @@ def plot_norms_vs_lag(results: dict[str, dict[str, np.ndarray]], ax: Any = None,
     return ax
 
 
+def explorer_figure(radius: float, length: int, nonlinearity: str, hidden: int = 32,
+                    seed: int = 0) -> Any:
+    """One frame of the explorer: measured norms and bound for one setting; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    r = jacobian_norms_vs_lag(scaled_recurrent_matrix(hidden, radius, seed), length, nonlinearity, seed)
+    fig, ax = plt.subplots(figsize=(7.5, 4.0))
+    plot_norms_vs_lag({f"ρ={radius:.2f}, {nonlinearity}": r}, ax=ax,
+                      title=f"{nonlinearity} RNN, H={hidden}: ||dh_T/dh_(T-k)|| at k={length} "
+                            f"is {r['norm'][-1]:.2e}")
+    return fig
+
+
 def gradient_explorer(hidden: int = 32, seed: int = 0) -> Any:
     """Sliders (spectral radius, sequence length) and a nonlinearity menu that redraw the
-    norm-vs-lag plot. Returns the widget box (display it as the cell's last expression)."""
+    norm-vs-lag plot (one fresh W_hh per setting, rescaled from the same Gaussian draw).
+    Returns the widget box: make it the cell's last expression to display it."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
     radius = widgets.FloatSlider(value=1.0, min=0.2, max=2.0, step=0.05, description="radius ρ",
                                  continuous_update=False)
@@ -217,17 +230,11 @@ def gradient_explorer(hidden: int = 32, seed: int = 0) -> Any:
     nonlin = widgets.Dropdown(options=list(NONLINEARITIES), value="tanh", description="f")
 
     def draw(rho: float, T: int, f: str) -> None:
-        W = scaled_recurrent_matrix(hidden, rho, seed)
-        r = jacobian_norms_vs_lag(W, T, f, seed)
-        fig, ax = plt.subplots(figsize=(7.5, 4.0))
-        plot_norms_vs_lag({f"ρ={rho:.2f}, {f}": r}, ax=ax,
-                          title=f"{f} RNN, H={hidden}: ||dh_T/dh_(T-k)|| at k={T}: {r['norm'][-1]:.2e}")
+        explorer_figure(rho, T, f, hidden, seed)
         plt.show()
 
     out = widgets.interactive_output(draw, {"rho": radius, "T": length, "f": nonlin})
-    box = widgets.VBox([widgets.HBox([radius, length, nonlin]), out])
-    display(box)
-    return None
+    return widgets.VBox([widgets.HBox([radius, length, nonlin]), out])
 
 
 # --------------------------------------------------------------------------- training helpers
@@ -257,21 +264,20 @@ def first_token_task(T: int, n: int, seed: int = 0, noise: float = 1.0) -> tuple
     return x, y.float()
 
 
-class SignRNN:
-    """Factory for a tanh ``torch.nn.RNN`` + linear readout of the last state (built lazily)."""
+def make_sign_rnn(hidden: int = 16, seed: int = 0, radius: float | None = None) -> Any:
+    """A tanh ``torch.nn.RNN`` (input size 1) and a linear readout of its last state, as a
+    ``ModuleDict`` with keys "rnn" and "head". With ``radius``, W_hh is replaced by a Gaussian
+    matrix rescaled to that spectral radius (see :func:`scaled_recurrent_matrix`)."""
+    import torch
 
-    @staticmethod
-    def make(hidden: int = 16, seed: int = 0, radius: float | None = None) -> Any:
-        import torch
-
-        torch.manual_seed(seed)
-        rnn = torch.nn.RNN(1, hidden, nonlinearity="tanh")
-        head = torch.nn.Linear(hidden, 1)
-        if radius is not None:
-            W = scaled_recurrent_matrix(hidden, radius, seed)
-            with torch.no_grad():
-                rnn.weight_hh_l0.copy_(torch.from_numpy(W).float())
-        return torch.nn.ModuleDict({"rnn": rnn, "head": head})
+    torch.manual_seed(seed)
+    rnn = torch.nn.RNN(1, hidden, nonlinearity="tanh")
+    head = torch.nn.Linear(hidden, 1)
+    if radius is not None:
+        W = scaled_recurrent_matrix(hidden, radius, seed)
+        with torch.no_grad():
+            rnn.weight_hh_l0.copy_(torch.from_numpy(W).float())
+    return torch.nn.ModuleDict({"rnn": rnn, "head": head})
 
 
 def _logits(model: Any, x: Any) -> Any:
@@ -296,7 +302,7 @@ def distance_experiment(lengths: tuple[int, ...] = (5, 10, 20, 40),
         for T in lengths:
             accs, losses, ratios = [], [], []
             for seed in seeds:
-                model = SignRNN.make(hidden, seed)
+                model = make_sign_rnn(hidden, seed)
                 x, y = first_token_task(T, batch, seed=10_000 * seed + T)
                 x = x.double().requires_grad_(True)
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(

@@ -84,7 +84,7 @@ def test_clipping_in_training_caps_the_update_and_single_thread_restores():
 
     threads = torch.get_num_threads()
     task = lambda step: G.first_token_task(8, 16, seed=step)  # noqa: E731
-    out = G.train_with_grad_norms(G.SignRNN.make(8, 0, radius=2.0), task, steps=5, lr=0.05,
+    out = G.train_with_grad_norms(G.make_sign_rnn(8, 0, radius=2.0), task, steps=5, lr=0.05,
                                   clip=0.5, progress=False)
     assert out["loss"].shape == (5,) and out["grad_norm"].shape == (5,)
     assert np.all(np.isfinite(out["loss"])) and np.all(out["grad_norm"] > 0)
@@ -95,3 +95,24 @@ def test_first_token_task_labels_the_first_sign():
     x, y = G.first_token_task(6, 50, seed=4)
     assert tuple(x.shape) == (6, 50, 1)
     assert ((x[0, :, 0] > 0).float() == y).all()
+
+
+def test_gradient_explorer_builds_and_redraws_headless():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    box = G.gradient_explorer(hidden=8, seed=0)
+    radius, length, nonlin = box.children[0].children
+    assert (radius.value, length.value, nonlin.value) == (1.0, 50, "tanh")
+    assert set(nonlin.options) == {"tanh", "linear", "relu"}
+    radius.value, length.value, nonlin.value = 1.5, 20, "relu"   # each change redraws
+    plt.close("all")
+    for f in ("tanh", "linear", "relu"):
+        fig = G.explorer_figure(1.2, 15, f, hidden=8)
+        ax = fig.axes[0]
+        assert "k=15" in ax.get_title() and ax.get_yscale() == "log"
+        assert ax.get_xlabel().startswith("lag") and ax.get_ylabel()
+        assert len(ax.lines[0].get_xdata()) == 15
+        plt.close(fig)
