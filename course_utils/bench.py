@@ -296,16 +296,49 @@ def fit_line(T: list[float], ms: list[float]) -> dict[str, float]:
     return {"a_ms": float(a), "b_ms_per_step": float(b), "r2": r2}
 
 
-def run_t_sweep(device: str, p: dict[str, Any], peaks: dict[str, Any], progress: Any) -> dict[str, Any]:
+def guarded(what: str, measure: Callable[[], dict[str, Any]], skipped: list[dict[str, str]]
+            ) -> dict[str, Any] | None:
+    """``measure()``, or None after recording why it failed (an unsupported dtype, out of
+    memory ...) in ``skipped``, so one bad configuration does not lose a long GPU run."""
+    try:
+        return measure()
+    except (RuntimeError, NotImplementedError, ValueError) as exc:
+        msg = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        skipped.append({"what": what, "error": msg})
+        print(f"skipped {what}: {msg}", file=sys.stderr)
+        _free_memory()
+        return None
+
+
+def _free_memory() -> None:
+    import gc
+
+    gc.collect()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except Exception:  # noqa: BLE001 - best effort only
+        pass
+
+
+def run_t_sweep(device: str, p: dict[str, Any], peaks: dict[str, Any], progress: Any,
+                skipped: list[dict[str, str]] | None = None) -> dict[str, Any]:
     s = p["t_sweep"]
+    skipped = [] if skipped is None else skipped
     points, fits = [], []
     for kind in KINDS:
         for mode in MODES:
-            rows = [bench_shape(kind, T, s["B"], s["H"], s["H"], mode, "fp32", device, p, peaks)
+            rows = [guarded(f"t_sweep {kind} {mode} T={T}",
+                            lambda T=T: bench_shape(kind, T, s["B"], s["H"], s["H"], mode, "fp32",
+                                                    device, p, peaks), skipped)
                     for T in progress(s["T"], desc=f"T sweep {kind} {mode}")]
+            rows = [r for r in rows if r is not None]
             points += rows
-            fit = fit_line([r["T"] for r in rows], [r["median_ms"] for r in rows])
-            fits.append({"kind": kind, "mode": mode, **fit})
+            if len(rows) >= 2:
+                fit = fit_line([r["T"] for r in rows], [r["median_ms"] for r in rows])
+                fits.append({"kind": kind, "mode": mode, **fit})
     return {"H": s["H"], "B": s["B"], "dtype": "fp32", "points": points, "fits": fits}
 
 
@@ -324,7 +357,8 @@ def _cell_loop(cell: Any, kind: str) -> Callable[[Any], Any]:
     return loop
 
 
-def run_ladder(device: str, p: dict[str, Any], peaks: dict[str, Any], progress: Any) -> dict[str, Any]:
+def run_ladder(device: str, p: dict[str, Any], peaks: dict[str, Any], progress: Any,
+               skipped: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """Implementations of the same LSTM / GRU at the fastrnns shape, fp32."""
     import torch
 
@@ -333,7 +367,8 @@ def run_ladder(device: str, p: dict[str, Any], peaks: dict[str, Any], progress: 
     L = p["ladder"]
     T, B, H = L["T"], L["B"], L["H"]
     I = H
-    entries = []
+    skipped = [] if skipped is None else skipped
+    entries: list[dict[str, Any] | None] = []
     cuda = device == "cuda"
     for kind in KINDS:
         torch.manual_seed(0)
@@ -352,21 +387,32 @@ def run_ladder(device: str, p: dict[str, Any], peaks: dict[str, Any], progress: 
                           lambda: torch.backends.cudnn.flags(enabled=False)))
         impls += [(f"Python loop over nn.{'LSTM' if kind == 'lstm' else 'GRU'}Cell", loop, None),
                   ("course fast (hoisted + fused GEMM)", lambda v: fast(v)[0], None)]
+        params = list(nn_mod.parameters()) + list(cell.parameters())
         for name, fn, ctx in progress(impls, desc=f"ladder {kind}"):
             for mode in MODES:
-                entries.append(_ladder_entry(kind, name, fn, ctx, x, mode, device, p, peaks, T, B, H, I))
+                entries.append(guarded(
+                    f"ladder {kind} {name} {mode}",
+                    lambda fn=fn, ctx=ctx, mode=mode, name=name: _ladder_entry(
+                        kind, name, fn, ctx, x, mode, device, p, peaks, T, B, H, I, params), skipped))
         if cuda:  # the fast forward captured once as a CUDA graph (inference only)
-            graphed = capture_cuda_graph(lambda v: fast(v)[0], x)
-            entries.append(_ladder_entry(kind, "course fast + CUDA graph", graphed, None, x,
-                                         "inference", device, p, peaks, T, B, H, I))
-    base = {(e["kind"], e["mode"]): e["median_ms"] for e in entries if e["impl"].startswith("torch.nn") and "off" not in e["impl"]}
-    for e in entries:
+            entries.append(guarded(
+                f"ladder {kind} CUDA graph",
+                lambda: _ladder_entry(kind, "course fast + CUDA graph",
+                                      capture_cuda_graph(lambda v: fast(v)[0], x), None, x,
+                                      "inference", device, p, peaks, T, B, H, I, params), skipped))
+    done = [e for e in entries if e is not None]
+    base = {(e["kind"], e["mode"]): e["median_ms"] for e in done
+            if e["impl"].startswith("torch.nn") and "off" not in e["impl"]}
+    done = [e for e in done if (e["kind"], e["mode"]) in base]
+    for e in done:
         e["ratio_to_torch_nn"] = e["median_ms"] / base[(e["kind"], e["mode"])]
     best_fast = {}
     for kind in KINDS:
-        fast_rows = [e for e in entries if e["kind"] == kind and e["mode"] == "inference"
-                     and e["impl"].startswith("course fast")]
-        best_fast[kind] = min(e["ratio_to_torch_nn"] for e in fast_rows)
+        fast_rows = [e["ratio_to_torch_nn"] for e in done if e["kind"] == kind
+                     and e["mode"] == "inference" and e["impl"].startswith("course fast")]
+        if fast_rows:
+            best_fast[kind] = min(fast_rows)
+    entries = done  # type: ignore[assignment]
     return {"T": T, "B": B, "H": H, "I": I, "dtype": "fp32", "entries": entries,
             "fast_forward_ratio_to_torch_nn": best_fast, "target_ratio": 1.5,
             "target": "course fast LSTM forward within 1.5x of cuDNN on an H100"}
@@ -374,7 +420,7 @@ def run_ladder(device: str, p: dict[str, Any], peaks: dict[str, Any], progress: 
 
 def _ladder_entry(kind: str, impl: str, fn: Callable[[Any], Any], ctx: Any, x: Any, mode: str,
                   device: str, p: dict[str, Any], peaks: dict[str, Any],
-                  T: int, B: int, H: int, I: int) -> dict[str, Any]:
+                  T: int, B: int, H: int, I: int, params: list[Any] = ()) -> dict[str, Any]:
     import torch
 
     grad_out = torch.randn(T, B, H, device=device)
@@ -384,6 +430,8 @@ def _ladder_entry(kind: str, impl: str, fn: Callable[[Any], Any], ctx: Any, x: A
             if mode == "inference":
                 with torch.no_grad():
                     return fn(x)
+            for q in params:  # as in the grid: fresh gradients every call
+                q.grad = None
             out = fn(x)
             out.backward(grad_out)
             return None
@@ -441,18 +489,23 @@ def _run(device: str, quick: bool, argv: list[str], progress: Any, parts: tuple[
                                "plan": p}
     peaks = measure_peaks(device, p)
     results["peaks"] = peaks
+    skipped: list[dict[str, str]] = []
     if "grid" in parts:
         grid = []
         combos = [(k, H, B, m, d) for d in p["dtypes"] for m in MODES for H in p["H"]
                   for B in p["B"] for k in KINDS]
         for kind, H, B, mode, dt in progress(combos, desc="grid"):
-            grid.append(bench_shape(kind, p["T"], B, H, H, mode, dt, device, p, peaks))
+            e = guarded(f"grid {kind} H={H} B={B} {mode} {dt}",
+                        lambda: bench_shape(kind, p["T"], B, H, H, mode, dt, device, p, peaks), skipped)
+            if e is not None:
+                grid.append(e)
         results["grid"] = grid
         results["gru_lstm_ratios"] = gru_lstm_ratios(grid)
     if "t_sweep" in parts:
-        results["t_sweep"] = run_t_sweep(device, p, peaks, progress)
+        results["t_sweep"] = run_t_sweep(device, p, peaks, progress, skipped)
     if "ladder" in parts:
-        results["ladder"] = run_ladder(device, p, peaks, progress)
+        results["ladder"] = run_ladder(device, p, peaks, progress, skipped)
+    results["skipped"] = skipped
     return results
 
 
@@ -578,6 +631,13 @@ def validate_results(results: dict[str, Any]) -> dict[str, Any]:
             need(e, "impl", str, f"ladder.entries[{i}]")
             need(e, "ratio_to_torch_nn", (int, float), f"ladder.entries[{i}]")
         need(ladder, "fast_forward_ratio_to_torch_nn", dict, "ladder")
+    skipped = results.get("skipped", [])
+    if not isinstance(skipped, list):
+        problems.append("skipped: must be a list")
+    else:
+        for i, sk in enumerate(skipped):
+            need(sk, "what", str, f"skipped[{i}]")
+            need(sk, "error", str, f"skipped[{i}]")
     if not any(k in results for k in ("grid", "t_sweep", "ladder")):
         problems.append("results: no 'grid', 't_sweep' or 'ladder' section")
     if problems:
@@ -614,6 +674,8 @@ def summary(results: dict[str, Any]) -> str:
     if "ladder" in results:
         for kind, r in results["ladder"]["fast_forward_ratio_to_torch_nn"].items():
             lines.append(f"ladder {kind}: course fast forward / torch.nn = {r:.2f}x")
+    if results.get("skipped"):
+        lines.append(f"skipped {len(results['skipped'])} configuration(s): see 'skipped' in the JSON")
     return "\n".join(lines)
 
 
@@ -659,7 +721,8 @@ def ledger_rows(results: dict[str, Any]) -> list[dict[str, str]]:
                      "evidence": "peak memory is recorded on CUDA only (torch.cuda.max_memory_allocated)",
                      "where": where})
     lad = results.get("ladder")
-    if lad and m["device"] == "cuda" and m["gpu"] and "H100" in m["gpu"] and not m["quick"]:
+    if (lad and m["device"] == "cuda" and m["gpu"] and "H100" in m["gpu"] and not m["quick"]
+            and "lstm" in lad["fast_forward_ratio_to_torch_nn"]):
         r = lad["fast_forward_ratio_to_torch_nn"]["lstm"]
         rows.append({"claim": "the course's fast LSTM forward is within 1.5x of cuDNN on an H100",
                      "verdict": "supported" if r <= 1.5 else "not supported",

@@ -147,3 +147,23 @@ def test_committed_results_files_pass_the_schema_check():
     for path in files:
         r = bench.load_results(str(path))
         assert r["meta"]["device"] == ("cuda" if path.name.startswith("gpu_") else "cpu"), path.name
+
+
+def test_a_failing_configuration_is_skipped_and_recorded(monkeypatch):
+    real = bench.bench_shape
+
+    def flaky(kind, T, B, H, I, mode, dtype_name, *args, **kwargs):
+        if H == 32 and kind == "gru" and mode == "training":
+            raise RuntimeError("CUDA out of memory (simulated)")
+        return real(kind, T, B, H, I, mode, dtype_name, *args, **kwargs)
+
+    monkeypatch.setattr(bench, "bench_shape", flaky)
+    r = bench.run("cpu", quick=True, parts=("grid",))
+    bench.validate_results(r)
+    p = r["plan"]
+    assert len(r["skipped"]) == len(p["B"])
+    assert all("out of memory" in sk["error"] and "grid gru H=32" in sk["what"] for sk in r["skipped"])
+    assert len(r["grid"]) == len(p["H"]) * len(p["B"]) * 4 - len(p["B"])
+    # the GRU/LSTM ratios cover only the shapes where both were measured
+    assert not any(x["H"] == 32 and x["mode"] == "training" for x in r["gru_lstm_ratios"])
+    assert "skipped" in bench.summary(r)
