@@ -179,6 +179,58 @@ def w_no_biases(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     return sig(o) * np.tanh(c), c
 
 
+def w_order_fiog(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    H = h_prev.shape[1]
+    z = _z(x_t, h_prev, W_ih, W_hh, b_ih, b_hh)
+    f, i, o, g = (z[:, k * H:(k + 1) * H] for k in range(4))
+    c = sig(f) * c_prev + sig(i) * np.tanh(g)
+    return sig(o) * np.tanh(c), c
+
+
+def w_order_oifg(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    o, i, f, g = np.split(_z(x_t, h_prev, W_ih, W_hh, b_ih, b_hh), 4, axis=1)
+    c = sig(f) * c_prev + sig(i) * np.tanh(g)
+    return sig(o) * np.tanh(c), c
+
+
+def w_interleaved(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    B, H = h_prev.shape
+    z = _z(x_t, h_prev, W_ih, W_hh, b_ih, b_hh).reshape(B, H, 4)
+    i, f, g, o = sig(z[..., 0]), sig(z[..., 1]), np.tanh(z[..., 2]), sig(z[..., 3])
+    c = f * c_prev + i * g
+    return o * np.tanh(c), c
+
+
+def w_tanh_input_gate(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    i, f, g, o = np.split(_z(x_t, h_prev, W_ih, W_hh, b_ih, b_hh), 4, axis=1)
+    c = sig(f) * c_prev + np.tanh(i) * np.tanh(g)
+    return sig(o) * np.tanh(c), c
+
+
+def w_tanh_forget_gate(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    i, f, g, o = np.split(_z(x_t, h_prev, W_ih, W_hh, b_ih, b_hh), 4, axis=1)
+    c = np.tanh(f) * c_prev + sig(i) * np.tanh(g)
+    return sig(o) * np.tanh(c), c
+
+
+def w_sigmoid_on_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    i, f, g, o = np.split(_z(x_t, h_prev, W_ih, W_hh, b_ih, b_hh), 4, axis=1)
+    c = sig(f) * c_prev + sig(i) * np.tanh(g)
+    return sig(o) * sig(c), c
+
+
+def w_no_gates_on_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    i, f, g, o = np.split(_z(x_t, h_prev, W_ih, W_hh, b_ih, b_hh), 4, axis=1)
+    c = c_prev + np.tanh(g)
+    return sig(o) * np.tanh(c), c
+
+
+def w_no_b_ih(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    i, f, g, o = np.split(x_t @ W_ih.T + h_prev @ W_hh.T + b_hh, 4, axis=1)
+    c = sig(f) * c_prev + sig(i) * np.tanh(g)
+    return sig(o) * np.tanh(c), c
+
+
 CELL_WRONG = [
     (w_order_ifog, "gates in the order i, f, o, g"),
     (w_order_figo, "gates in the order f, i, g, o"),
@@ -195,6 +247,14 @@ CELL_WRONG = [
     (w_swapped_return, "(c_t, h_t) returned in the wrong order"),
     (w_no_b_hh, "a missing bias b_hh"),
     (w_no_biases, "both biases missing"),
+    (w_order_fiog, "gates in the order f, i, o, g"),
+    (w_order_oifg, "gates in the order o, i, f, g"),
+    (w_interleaved, "the gates read interleaved"),
+    (w_tanh_input_gate, "tanh on the input gate"),
+    (w_tanh_forget_gate, "tanh on the forget gate"),
+    (w_sigmoid_on_cell, "sigmoid instead of tanh on the cell state"),
+    (w_no_gates_on_cell, "both gates on the cell missing"),
+    (w_no_b_ih, "a missing bias b_ih"),
 ]
 
 
@@ -341,6 +401,47 @@ def s_with_wrong_cell(cell):
     return forward
 
 
+def s_h_not_carried(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    c, outs = c0, []
+    for t in range(x.shape[0]):
+        h, c = cell_slices(x[t], h0, c, W_ih, W_hh, b_ih, b_hh)
+        outs.append(h)
+    return np.stack(outs), (h, c)
+
+
+def s_c_n_not_updated(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    h, c_step, outs = h0, c0, []
+    for x_t in x:
+        h, c_step = cell_slices(x_t, h, c_step, W_ih, W_hh, b_ih, b_hh)
+        outs.append(h)
+    return np.stack(outs), (h, c0)
+
+
+def s_reversed_outputs(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    out, hc = seq_loop(x, h0, c0, W_ih, W_hh, b_ih, b_hh)
+    return out[::-1], hc
+
+
+def s_off_by_one(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    T = x.shape[0]
+    h, c = h0, c0
+    out = np.zeros((T, *h0.shape))
+    for t in range(T):
+        out[t] = h  # stores the state *before* the step
+        h, c = cell_slices(x[t], h, c, W_ih, W_hh, b_ih, b_hh)
+    return out, (h, c)
+
+
+def s_final_from_first_step(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    outs, cs = [], []
+    h, c = h0, c0
+    for x_t in x:
+        h, c = cell_slices(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+        outs.append(h)
+        cs.append(c)
+    return np.stack(outs), (outs[0], cs[0])
+
+
 SEQ_WRONG = [
     (s_c_not_carried, "the cell state not carried"),
     (s_c_as_output, "the cell states returned as output"),
@@ -351,6 +452,13 @@ SEQ_WRONG = [
     (s_with_wrong_cell(w_no_forget_gate), "the forget gate missing"),
     (s_with_wrong_cell(w_h_from_c_prev), "h_t computed from c_prev"),
     (s_with_wrong_cell(w_no_b_hh), "a missing bias b_hh"),
+    (s_h_not_carried, "the hidden state not carried"),
+    (s_c_n_not_updated, "c_n left at c0"),
+    (s_reversed_outputs, "the outputs in reversed order"),
+    (s_off_by_one, "an off-by-one in time"),
+    (s_final_from_first_step, "(h_n, c_n) taken from the first step"),
+    (s_with_wrong_cell(w_swapped_return), "(c_t, h_t) returned in the wrong order"),
+    (s_with_wrong_cell(w_interleaved), "the gates read interleaved"),
 ]
 
 

@@ -57,7 +57,7 @@ def _cell(order: str = TORCH_ORDER, act_i: Callable = sigmoid, act_f: Callable =
           act_g: Callable = np.tanh, act_o: Callable = sigmoid, act_c: Callable | None = np.tanh,
           use_i: bool = True, use_f: bool = True, h_from_prev_c: bool = False,
           c_from_h: bool = False, b_ih_used: bool = True, b_hh_used: bool = True,
-          swap_return: bool = False) -> Callable:
+          swap_return: bool = False, interleaved: bool = False) -> Callable:
     """An LSTM step with one or more deliberate deviations from torch.nn.LSTMCell.
 
     ``order`` is the gate order the (wrong) code *assumes* for the four row blocks of the
@@ -69,7 +69,11 @@ def _cell(order: str = TORCH_ORDER, act_i: Callable = sigmoid, act_f: Callable =
             a = a + b_ih
         if b_hh_used:
             a = a + b_hh
-        blocks = dict(zip(order, np.split(a, 4, axis=1)))      # 4 x (B, H)
+        if interleaved:                                        # columns read as (H, 4)
+            parts = list(np.moveaxis(a.reshape(a.shape[0], -1, 4), 2, 0))
+        else:
+            parts = np.split(a, 4, axis=1)                     # 4 x (B, H)
+        blocks = dict(zip(order, parts))
         i, f = act_i(blocks["i"]), act_f(blocks["f"])
         g, o = act_g(blocks["g"]), act_o(blocks["o"])
         c_old = h_prev if c_from_h else c_prev
@@ -95,6 +99,9 @@ CELL_MISTAKES = [
     _named_cell("gates in the order i, o, f, g (as in ONNX)", _ORDER_HINT, order="iofg"),
     _named_cell("gates in the order f, i, o, g", _ORDER_HINT, order="fiog"),
     _named_cell("gates in the order o, i, f, g", _ORDER_HINT, order="oifg"),
+    _named_cell("the gates read interleaved (reshape to (B, H, 4) instead of (B, 4, H))",
+                "the four gates are four *consecutive* blocks of H columns: "
+                "a.reshape(B, 4, H), or np.split(a, 4, axis=1)", interleaved=True),
     _named_cell("tanh on the gates", "the gates i, f, o are sigmoids (values in (0, 1), a "
                 "fraction to let through); only the candidate g uses tanh",
                 act_i=np.tanh, act_f=np.tanh, act_o=np.tanh),
