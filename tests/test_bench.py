@@ -167,3 +167,15 @@ def test_a_failing_configuration_is_skipped_and_recorded(monkeypatch):
     # the GRU/LSTM ratios cover only the shapes where both were measured
     assert not any(x["H"] == 32 and x["mode"] == "training" for x in r["gru_lstm_ratios"])
     assert "skipped" in bench.summary(r)
+
+
+def test_quick_cuda_run_records_gpu_metadata_memory_and_graph():
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    r = bench.validate_results(bench.run("cuda", quick=True, argv=["--device", "cuda", "--quick"]))
+    assert r["meta"]["gpu"] and r["meta"]["cudnn"] and "tf32" in r["peaks"]["matmul"]
+    assert all(e["peak_mem_mib"] > 0 for e in r["grid"])
+    impls = {e["impl"] for e in r["ladder"]["entries"]}
+    assert {"torch.nn (cuDNN)", "torch.nn, cuDNN off", "course fast + CUDA graph"} <= impls
