@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_utils.build import BuildError, build, strip_solution, student_version
+from course_utils.build import BuildError, build, strip_solution
 
 ROOT = Path(__file__).resolve().parent.parent
 BADGE = "# T\n[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](x)"

@@ -12,7 +12,7 @@ import pytest
 
 from course_utils.checks import bptt
 from course_utils.checks import check_rnn_backward as generic_check
-from course_utils.checks.bptt import check_rnn_backward
+from course_utils.checks import check_rnn_backward
 
 
 # --------------------------------------------------------------------------- correct versions

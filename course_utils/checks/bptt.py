@@ -18,10 +18,8 @@ Reference: torch autograd through ``torch.nn.RNN`` in float64.
 The generic engine (:mod:`.spec`) names catalogued mistakes. For the rest, BPTT needs a more
 specific diagnosis than "max abs error": *which* gradients are wrong, and for the per-step
 gradient ``dx`` the first step, **counting back from the end**, where it goes wrong (errors in
-BPTT start at the last step and travel backwards). :func:`check_rnn_backward` adds that on top
-of the engine's steps (``call_safely`` -> ``judge`` -> ``summarize``); the registry's generic
-checker (``course_utils.checks.check_rnn_backward``) agrees with it on pass / fail and on every
-named mistake, only its message for an unrecognised error is less specific.
+BPTT start at the last step and travel backwards). :func:`diagnose` adds that through the
+engine's ``Spec.diagnose`` hook, so the notebook's checker and the grader give the same message.
 """
 
 from __future__ import annotations
@@ -31,8 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ._recurrent import rng_for, seq_cases, torch_module
-from .result import CheckResult
-from .spec import Case, Mistake, Spec, StructureError, call_safely, flatten, judge, summarize
+from .spec import Case, Mistake, Spec
 
 ARGS = ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh", "grad_output")
 KEYS = ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh")
@@ -184,49 +181,4 @@ def diagnose(got: dict[str, np.ndarray], exp: dict[str, np.ndarray], brief: bool
     return "; ".join(parts)
 
 
-def _refine(case: Case, value: Any, message: str, brief: bool = False) -> str:
-    """The BPTT diagnosis for this case, or ``message`` when it does not apply (wrong structure,
-    shapes or non-finite values: the engine's message says that better)."""
-    try:
-        got = dict(flatten(SPEC.output, value))
-    except StructureError:
-        return message
-    exp = dict(flatten(SPEC.output, SPEC.expected(case), where="the reference"))
-    if any(got[n].shape != exp[n].shape or not np.all(np.isfinite(got[n])) for n in exp):
-        return message
-    return diagnose(got, exp, brief)
-
-
-def check_rnn_backward(fn: Any, seed: int | None = None) -> CheckResult:
-    """Check your ``rnn_backward`` against torch autograd (float64); returns a CheckResult.
-
-    Same cases, tolerances and mistake catalogue as the registry's generic checker; when the
-    error is not a catalogued one, the message says which gradients are wrong and at which
-    step, counting back from the end, ``dx`` first differs. Never raises.
-    """
-    try:
-        if not callable(fn):
-            return CheckResult(SPEC.id, False, f"expected your function `{SPEC.id}`, got "
-                               f"{type(fn).__name__} — pass the function itself, without calling it")
-        outcomes = []
-        for case in SPEC.cases(seed):
-            outcome = call_safely(fn, case, SPEC.arg_names)
-            verdict = judge(SPEC, case, outcome)
-            if not verdict.passed and outcome.error is None and not outcome.not_implemented \
-                    and not outcome.mutated:
-                if verdict.mistake is None:
-                    verdict.message = _refine(case, outcome.value, verdict.message)
-                else:  # a named mistake: add where it shows
-                    detail = _refine(case, outcome.value, "", brief=True)
-                    if detail:
-                        verdict.message += f" ({detail})"
-            outcomes.append(verdict)
-        return summarize(SPEC, outcomes, hidden=seed is not None and seed != SPEC.public_seed)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # noqa: BLE001 - a checker never raises
-        return CheckResult(SPEC.id, False, f"the checker itself failed ({type(exc).__name__}: "
-                           f"{exc}); please report this to the course maintainers")
-
-
-check_rnn_backward.spec = SPEC  # type: ignore[attr-defined]
+SPEC.diagnose = diagnose

@@ -78,6 +78,10 @@ class Spec:
     atol: float = 1e-5
     time_axis: dict[str, int] = field(default_factory=dict)  # leaf name -> time axis
     public_seed: int = 0
+    # Optional exercise-specific diagnosis, called when every leaf has the right shape and is
+    # finite but some value is wrong: diagnose(got, expected, brief) -> text or None, with
+    # got/expected as {leaf name: value}. brief=True after a named mistake (adds *where*).
+    diagnose: Callable[[dict[str, Any], dict[str, Any], bool], str | None] | None = None
 
     def cases(self, seed: int | None = None) -> list[Case]:
         return self.make_cases(self.public_seed if seed is None else seed)
@@ -325,6 +329,18 @@ def find_mistake(spec: Spec, case: Case, got: list[tuple[str, Any]],
     return None
 
 
+def _diagnosis(spec: Spec, got: list[tuple[str, Any]], exp: list[tuple[str, Any]], brief: bool) -> str | None:
+    """The spec's own diagnosis, when it has one and every leaf has the right shape and is finite."""
+    if spec.diagnose is None:
+        return None
+    for (_, g), (_, e) in zip(got, exp):
+        if isinstance(e, int):
+            continue
+        if not isinstance(g, np.ndarray) or g.shape != e.shape or not np.all(np.isfinite(g)):
+            return None
+    return spec.diagnose(dict(got), dict(exp), brief) or None
+
+
 def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
     """Verdict on one case. Plain data in, plain data out; never shows expected values."""
     def fail(message: str, mistake: str | None = None) -> CaseOutcome:
@@ -347,8 +363,12 @@ def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
     if _all_close(got, exp, spec.rtol, spec.atol):
         return CaseOutcome(case.label, case.group, True)
     mistake = find_mistake(spec, case, got, exp)
+    detail = _diagnosis(spec, got, exp, brief=mistake is not None)
     if mistake is not None:
-        return fail(f"looks like {mistake.name}: {mistake.explain}", mistake.name)
+        text = f"looks like {mistake.name}: {mistake.explain}"
+        return fail(f"{text} ({detail})" if detail else text, mistake.name)
+    if detail:
+        return fail(detail)
     for (name, g), (_, e) in zip(got, exp):
         if not _leaf_close(g, e, spec.rtol, spec.atol):
             return fail(_mismatch_text(spec, name, g, e))
