@@ -54,6 +54,7 @@ def test_outputs_csv_gradescope_and_feedback(tmp_path):
     assert gs["score"] == 0 and [t["max_score"] for t in gs["tests"]] == [2.0, 3.0]
     assert {"name", "score", "max_score", "status", "output"} <= set(gs["tests"][0])
     assert "looks like a missing bias b_hh" in gs["tests"][0]["output"]
+    assert "rnn_cell_forward: failed (looks like a missing bias b_hh)" in bad["note"]
     assert gs["tests"][0]["status"] == "failed"
     fb = (out / "submissions" / "learner01__01_rnn_basics.ipynb" / "feedback.md").read_text()
     assert "a missing bias b_hh" in fb and "0 / 2" in fb and "99" not in fb
@@ -103,10 +104,10 @@ def test_every_course_solution_gets_full_marks_and_student_notebooks_zero(tmp_pa
     solutions = sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb"))
     assert solutions
     for name in solutions:
-        r = table[name]
+        r = table[f"solutions/{name}"]
         assert r["status"] == "graded" and r["total"] == r["max"] and float(r["max"]) > 0, r
-        student = table.get(f"{name}#2")
+        student = table.get(f"notebooks/{name}")
         if student is not None:
             assert student["total"] == "0", student
             assert all(e["status"] == "not_implemented"
-                       for e in record(out, f"{name}#2")["exercises"]), record(out, f"{name}#2")
+                       for e in record(out, f"notebooks/{name}")["exercises"]), student

@@ -79,6 +79,8 @@ def _subs(out: Path) -> dict[str, object]:
             f"for p in [{str(grades_csv)!r}, {str(out / '.records' / 'x.json')!r},\n"
             f"          {str(ROOT / f'hacked-{TAG}.txt')!r}, '/tmp/hacked-{TAG}.txt', '../hacked-{TAG}.txt']:\n"
             "    try:\n        open(p, 'w').write('pwned')\n    except OSError:\n        pass")),
+        "reads_neighbour": rnn_nb(fwd=(
+            f"SRC = open({str(out.parent / 'subs' / 'ok' / '01_rnn_basics.ipynb')!r}).read()\n" + FWD_ALONE)),
         "reads_solutions": rnn_nb(fwd=(
             f"SRC = open({str(ROOT / 'solutions' / '01_rnn_basics.ipynb')!r}).read()\n" + FWD_ALONE)),
         "huge_output": rnn_nb(fwd=fwd(
@@ -158,6 +160,7 @@ def test_correct_work_gets_full_marks_despite_noise(batch, name):
     ("class_lies", "failed", "got Fake"),
     ("fake_passed_print", "failed", "wrong values"),
     ("reads_solutions", "failed", "No such file"),
+    ("reads_neighbour", "failed", "No such file"),
     ("huge_return", "failed", "array too large"),
 ])
 def test_fault_in_rnn_forward_costs_only_rnn_forward(batch, name, status, words):
@@ -259,3 +262,12 @@ def test_no_sandbox_process_survives(batch):
         except OSError:
             pass
     assert leftover == []
+
+
+def test_sandbox_drops_privileges_when_root(batch):
+    _, out, _ = batch
+    iso = record(out, sid("ok"))["isolation"]
+    if os.geteuid() == 0:
+        assert "uid " in iso, iso  # plus "mount-namespace" where the kernel allows unshare
+    else:
+        assert iso == "none"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import secrets
 import sys
 import time
@@ -157,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             log(f"[{n}/{len(todo)}] {record['id']}: {record['total']:g}/{record['max']:g} ({record['status']})")
     for w in batch.warnings:
         log(w)
+    levels = sorted({re.sub(r"uid \d+", "own uid", r.get("isolation") or "")
+                     for r in records.values() if r.get("isolation")})
+    if levels:
+        log("sandbox isolation: " + "; ".join(levels))
     for record in records.values():  # files of records graded by an earlier, interrupted run
         folder = report.submission_folder(out, record["id"])
         if not (folder / "results.json").exists():

@@ -38,14 +38,20 @@ class NotebookError(ValueError):
 
 
 def find_submissions(paths: list[Path]) -> list[Submission]:
-    """Every ``.ipynb`` named or found below the given paths, ids unique and sorted."""
+    """Every ``.ipynb`` named or found below the given paths, with unique ids.
+
+    The id is the path relative to the folder argument (``alice/03_lstm.ipynb`` for
+    ``subs/alice/03_lstm.ipynb`` when grading ``subs``); with several folder arguments it starts
+    with the folder's name (``alice/03_lstm.ipynb`` for ``subs/alice subs/bob``).
+    """
     found: list[Submission] = []
     seen: set[str] = set()
     for arg in paths:
         if arg.is_dir():
             files = sorted(p for p in arg.rglob("*.ipynb")
                            if ".ipynb_checkpoints" not in p.parts and p.is_file())
-            items = [(p.relative_to(arg).as_posix(), p) for p in files]
+            prefix = f"{arg.resolve().name}/" if len(paths) > 1 else ""
+            items = [(prefix + p.relative_to(arg).as_posix(), p) for p in files]
         else:
             items = [(arg.name, arg)]
         for sid, p in items:

@@ -3,7 +3,8 @@
 Formats:
 
 * ``grades.csv``: one row per submission: ``submission, notebook, <one column per exercise:
-  points earned>, total, max, status, note``.
+  points earned>, total, max, status, note``; the note lists each exercise that did not pass
+  with its verdict (and the reason for faults: timeout, crash, missing cell).
 * ``results.json``: Gradescope's autograder format
   (https://gradescope-autograders.readthedocs.io/en/latest/specs/): ``score``, ``tests``
   (``name``, ``score``, ``max_score``, ``status``, ``output``), ``output``, ``visibility``.
@@ -88,8 +89,13 @@ def write_csv(out_dir: Path, records: list[dict[str, Any]], columns: list[str]) 
     w.writerow(["submission", "notebook", *columns, "total", "max", "status", "note"])
     for r in records:
         earned = {ex["id"]: ex["score"] for ex in r["exercises"]}
+        verdicts = [f"{ex['id']}: {ex['status'].replace('_', ' ')}"
+                    + ("" if ex["status"] == "not_implemented" else
+                       f" ({_clean('looks like ' + ex['mistake'], 90)})" if ex.get("mistake") else
+                       f" ({_clean(ex['message'], 90)})") for ex in r["exercises"] if ex["status"] != "passed"]
+        note = "; ".join([r["note"]] * bool(r["note"]) + verdicts) if r["status"] != "unreadable" else r["note"]
         w.writerow([r["id"], r["notebook"] or "", *[f"{earned[c]:g}" if c in earned else "" for c in columns],
-                    f"{r['total']:g}", f"{r['max']:g}", r["status"], _clean(r["note"], 300).replace("\n", " ")])
+                    f"{r['total']:g}", f"{r['max']:g}", r["status"], _clean(note, 400).replace("\n", " ")])
     path = out_dir / "grades.csv"
     write_atomic(path, buf.getvalue())
     return path
