@@ -182,3 +182,18 @@ def test_import_course_utils_is_light():
 def test_get_spec_unknown():
     with pytest.raises(KeyError, match="unknown exercise"):
         get_spec("nope")
+
+
+def test_in_place_change_of_a_tensor_argument_is_caught():
+    import torch
+
+    spec = Spec(id="demo_t", title="t", notebook="x", arg_names=("t",), output="y",
+                make_cases=lambda seed: [Case("c", (torch.arange(3.0),))],
+                reference=lambda t: (t * 2).numpy())
+    assert run_spec(spec, lambda t: t * 2)
+
+    def doubles_in_place(t):
+        t.mul_(2)
+        return t
+
+    assert run_spec(spec, doubles_in_place).mistake == "modified an input in place"

@@ -163,11 +163,20 @@ def call_safely(fn: Callable[..., Any], case: Case, arg_names: tuple[str, ...] =
     now = _named(args, kwargs, arg_names)
     before = _named(*pristine, arg_names)
     for name, arr in now.items():
-        old = before[name]
-        if isinstance(arr, np.ndarray) and isinstance(old, np.ndarray):
-            if arr.shape != old.shape or not np.array_equal(arr, old, equal_nan=True):
-                mutated.append(name)
+        if _changed(before[name], arr):
+            mutated.append(name)
     return Outcome(value=value, mutated=mutated)
+
+
+def _changed(old: Any, new: Any) -> bool:
+    """Did the learner change this argument in place? numpy arrays and torch tensors."""
+    if isinstance(new, np.ndarray) and isinstance(old, np.ndarray):
+        return new.shape != old.shape or not np.array_equal(new, old, equal_nan=True)
+    if type(new).__name__ == "Tensor" and type(old).__name__ == "Tensor":  # no torch import
+        import torch
+
+        return new.shape != old.shape or not torch.equal(new.detach().cpu(), old.detach().cpu())
+    return False
 
 
 # --------------------------------------------------------------------------- structure
