@@ -38,7 +38,8 @@ def _subs(out: Path) -> dict[str, object]:
         "top_level_exit": rnn_nb(cell="import sys\nsys.exit('bye')\n" + CELL_OK, fwd=FWD_ALONE),
         "kill_self": rnn_nb(fwd=fwd("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")),
         "memory_bomb": rnn_nb(fwd=fwd("hog = []\nwhile True:\n    hog.append(bytearray(50_000_000))")),
-        "fork_bomb": rnn_nb(fwd=fwd("import os\nfor _ in range(200):\n    os.fork()")),
+        "fork_bomb": rnn_nb(fwd=fwd("import os, time\nfor _ in range(200):\n"
+                                    "    if os.fork() == 0:\n        time.sleep(1000)")),
         "monkeypatch": rnn_nb(fwd=(
             "import builtins, numpy\n"
             "try:\n    import course_utils.checks.spec as spec\n"
@@ -254,14 +255,24 @@ def test_feedback_never_shows_hidden_values_or_seed(batch):
 def test_no_sandbox_process_survives(batch):
     if os.geteuid() != 0:
         pytest.skip("uid-based cleanup needs root")
-    leftover = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if os.stat(f"/proc/{pid}").st_uid >= 200_000:
-                leftover.append(pid)
-        except OSError:
-            pass
-    assert leftover == []
+    import time
+
+    def alive() -> list[str]:  # live processes with a sandbox uid (zombies run no code)
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.stat(f"/proc/{pid}").st_uid >= 200_000:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                    if "\nState:\tZ" not in status:
+                        found.append(f"{pid}: {Path(f'/proc/{pid}/cmdline').read_bytes()[:80]!r}")
+            except OSError:
+                pass
+        return found
+
+    deadline = time.monotonic() + 5  # SIGKILL is asynchronous: give the kernel a moment
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert alive() == []
 
 
 def test_sandbox_drops_privileges_when_root(batch):

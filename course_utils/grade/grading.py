@@ -12,8 +12,9 @@ The flow for a submission of course notebook N:
    notebook checkers, so both can never disagree.
 
 If the sandbox dies or times out, the exercise it was working on (from its progress lines) gets
-the blame and a zero, and the sandbox is run again for the remaining exercises without that
-cell: one runaway exercise costs only its own points.
+the blame and a zero, and the sandbox is run again for the remaining exercises (without that
+exercise's cell when its top-level code was the culprit): one runaway exercise costs only its
+own points.
 
 Scoring: each exercise earns ``points * (hidden cases passed / hidden cases)``, rounded to
 0.01 (partial credit); ``Spec.points`` come from the registry.
@@ -191,7 +192,7 @@ def _fault_text(run: RunOutcome, limits: Limits, during: str) -> tuple[str, str]
     return "crashed", f"the grading process ended early (exit status {rc}) {during}; does your code call os._exit, sys.exit or kill its own process?"
 
 
-def grade_notebook(sub_id: str, nb: dict, plan: NotebookPlan, batch: Batch) -> tuple[list[dict], str]:
+def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch) -> tuple[list[dict], str]:
     """Run the sandbox (again after a fault, without the faulty cell) and judge every exercise."""
     found, missing = discover.exercise_cells(nb, plan.exercise_ids)
     entries: dict[str, dict] = {ex: _exercise_entry(ex, "missing", reason) for ex, reason in missing.items()}
@@ -228,7 +229,8 @@ def grade_notebook(sub_id: str, nb: dict, plan: NotebookPlan, batch: Batch) -> t
         status, text = _fault_text(run, batch.limits, during)
         entries[blamed] = _exercise_entry(blamed, status, text, notes=found[blamed].notes)
         pending.remove(blamed)
-        skip.add(blamed)
+        if what[0] == "cell":  # its top-level code is the problem: do not run it again
+            skip.add(blamed)
     return [entries[ex] for ex in plan.exercise_ids], isolation
 
 
@@ -267,7 +269,7 @@ def grade_submission(sub: discover.Submission, content: bytes, key: str, batch: 
             record["note"] = f"kernel {str(kernel.get('name'))[:40]!r} ignored: graded with the course's Python"
         if not nb["cells"]:
             record["status"], record["note"] = "empty", "the notebook has no cells"
-        record["exercises"], isolation = grade_notebook(sub.id, nb, plan, batch)
+        record["exercises"], isolation = grade_notebook(nb, plan, batch)
         record["isolation"] = isolation
     record["total"] = round(sum(e["score"] for e in record["exercises"]), 2)
     record["max"] = float(sum(SPECS[ex].points for ex in plan.exercise_ids))
