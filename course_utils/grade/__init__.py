@@ -12,7 +12,7 @@ worker     the code that runs inside the sandbox
 serialize  plain-data transport (npz in, JSON out; no pickle)
 store      atomic, incremental per-submission records
 report     CSV, Gradescope JSON, feedback
-bench      ``python -m course_utils.grade.bench``: 100 generated submissions, timed
+(benchmark: ``python benchmarks/grade_bench.py``, 100 generated submissions, timed)
 """
 
 from __future__ import annotations
