@@ -93,6 +93,12 @@ def _fingerprint(notebooks: dict[str, list[str]], solutions: Path) -> str:
     return h.hexdigest()
 
 
+def _specs():
+    from ..checks import SPECS
+
+    return list(SPECS.values())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -113,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
 
     notebooks = course_notebooks()
     seed = _seed(out, args.seed)
+    if seed in {s.public_seed for s in _specs()}:
+        log(f"warning: --seed {seed} is a public seed: the 'hidden' cases are the notebooks' own")
     hide = sorted({str(p.resolve()) for p in [ROOT, args.solutions, out]
                    + [s if s.is_dir() else s.parent for s in args.submissions]} - {"/"})
     batch = Batch(seed, Limits(timeout=args.timeout, memory_mb=args.memory), args.solutions, hide)

@@ -48,8 +48,8 @@ def find_submissions(paths: list[Path]) -> list[Submission]:
     seen: set[str] = set()
     for arg in paths:
         if arg.is_dir():
-            files = sorted(p for p in arg.rglob("*.ipynb")
-                           if ".ipynb_checkpoints" not in p.parts and p.is_file())
+            files = sorted(p for p in arg.rglob("*.ipynb")  # symlinks could point at anything
+                           if ".ipynb_checkpoints" not in p.parts and p.is_file() and not p.is_symlink())
             prefix = f"{arg.resolve().name}/" if len(paths) > 1 else ""
             items = [(prefix + p.relative_to(arg).as_posix(), p) for p in files]
         else:

@@ -22,6 +22,7 @@ carry the run's random token; their contents are then validated by the grader.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import resource
@@ -67,9 +68,27 @@ def is_root() -> bool:
 def _base_dir() -> str:
     global _BASE
     if _BASE is None or not os.path.isdir(_BASE):
-        _BASE = tempfile.mkdtemp(prefix="course-grade-")
+        _remove_stale(tempfile.gettempdir())
+        _BASE = tempfile.mkdtemp(prefix=f"course-grade-{os.getpid()}-")
         os.chmod(_BASE, 0o711)  # others may traverse to their own folder, not list
+        atexit.register(shutil.rmtree, _BASE, True)
     return _BASE
+
+
+def _remove_stale(tmp: str) -> None:
+    """Folders left by graders that were killed (their pid is gone)."""
+    import glob
+
+    for path in glob.glob(os.path.join(tmp, "course-grade-*-*")):
+        pid = os.path.basename(path).split("-")[2]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def _own_task_count() -> int:
