@@ -51,3 +51,14 @@ def test_timeout_kills_the_process_group():
     job, npz = _job("import time\ndef double(a):\n    time.sleep(60)\n")
     run = sandbox.run_worker(job, npz, sandbox.Limits(timeout=3))
     assert run.timed_out and run.wall_s < 15 and run.results == {}
+
+
+def test_in_place_modification_of_a_tensor_is_reported():
+    torch = pytest.importorskip("torch")
+    tree, arrays = encode_inputs({"args": (torch.arange(3.0, dtype=torch.float64),), "kwargs": {}})
+    job = {"context": ["import torch"], "cells": [{"id": "double", "source":
+           "def double(a):\n    a.mul_(2)\n    return a\n"}], "grade": ["double"],
+           "cases": {"double": [tree]}, "arg_names": {"double": ["a"]}, "hide": [], "torch": True}
+    run = sandbox.run_worker(job, save_npz_bytes(arrays), sandbox.Limits(timeout=60))
+    (case,) = run.results["double"]
+    assert case["mutated"] == ["a"] and decode_value(case["value"]).tolist() == [0.0, 2.0, 4.0]

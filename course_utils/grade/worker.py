@@ -116,6 +116,8 @@ def _write_atomic(name: str, text: str) -> None:
 
 
 def _mutated(before: dict, after: dict) -> list[str]:
+    """Arguments the learner changed in place (numpy arrays and torch tensors), like the
+    notebook checkers' ``call_safely``."""
     import numpy as np
 
     out = []
@@ -124,6 +126,11 @@ def _mutated(before: dict, after: dict) -> list[str]:
         if type(old) is np.ndarray and isinstance(new, np.ndarray):
             new = np.ndarray.view(new, np.ndarray)
             if new.shape != old.shape or not np.array_equal(new, old, equal_nan=True):
+                out.append(name)
+        elif type(old).__name__ == "Tensor" and type(new).__name__ == "Tensor":  # torch exercises
+            import torch
+
+            if new.shape != old.shape or not torch.equal(new.detach().cpu(), old.detach().cpu()):
                 out.append(name)
     return out
 
