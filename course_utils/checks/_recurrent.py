@@ -108,3 +108,41 @@ def unroll(cell: Callable[..., Any], lstm: bool = False) -> Callable[..., Any]:
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-a))
+
+
+def cell_reference(kind: str) -> Callable[..., Any]:
+    """The float64 torch.nn.{RNN,GRU,LSTM}Cell reference with the exercise's signature:
+    ``(x_t, h_prev, [c_prev,] W_ih, W_hh, b_ih, b_hh) -> h_t`` (LSTM: ``(h_t, c_t)``)."""
+    n_state = 2 if kind == "lstm" else 1
+
+    def reference(x_t, *rest):
+        import torch
+
+        state = tuple(torch.from_numpy(s) for s in rest[:n_state])
+        cell = torch_module(kind, *rest[n_state:], cell=True)
+        with torch.no_grad():
+            out = cell(torch.from_numpy(x_t), state if kind == "lstm" else state[0])
+        return tuple(o.numpy() for o in out) if kind == "lstm" else out.numpy()
+
+    reference.__name__ = f"ref_{kind}_cell"
+    return reference
+
+
+def forward_reference(kind: str) -> Callable[..., Any]:
+    """The float64 torch.nn.{RNN,GRU,LSTM} reference (one layer, time-major):
+    ``(x, h0, [c0,] W_ih, W_hh, b_ih, b_hh) -> (output, h_n)`` (LSTM: ``(output, (h_n, c_n))``)."""
+    n_state = 2 if kind == "lstm" else 1
+
+    def reference(x, *rest):
+        import torch
+
+        state = tuple(torch.from_numpy(s)[None] for s in rest[:n_state])  # (1, B, H): one layer
+        module = torch_module(kind, *rest[n_state:], cell=False)
+        with torch.no_grad():
+            out, final = module(torch.from_numpy(x), state if kind == "lstm" else state[0])
+        if kind == "lstm":
+            return out.numpy(), (final[0][0].numpy(), final[1][0].numpy())
+        return out.numpy(), final[0].numpy()
+
+    reference.__name__ = f"ref_{kind}_forward"
+    return reference

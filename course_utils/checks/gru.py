@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._recurrent import cell_cases, seq_cases, sigmoid, torch_module, unroll
+from ._recurrent import cell_cases, cell_reference, forward_reference, seq_cases, sigmoid, unroll
 from .spec import Mistake, Spec
 
 CELL_ARGS = ("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh")
@@ -28,23 +28,8 @@ SEQ_ARGS = ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh")
 
 
 # --------------------------------------------------------------------------- references
-def ref_gru_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
-    """torch.nn.GRUCell in float64: (B, I), (B, H) -> (B, H)."""
-    import torch
-
-    cell = torch_module("gru", W_ih, W_hh, b_ih, b_hh, cell=True)
-    with torch.no_grad():
-        return cell(torch.from_numpy(x_t), torch.from_numpy(h_prev)).numpy()
-
-
-def ref_gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
-    """torch.nn.GRU in float64: (T, B, I), (B, H) -> ((T, B, H), (B, H))."""
-    import torch
-
-    gru = torch_module("gru", W_ih, W_hh, b_ih, b_hh, cell=False)
-    with torch.no_grad():
-        out, h_n = gru(torch.from_numpy(x), torch.from_numpy(h0)[None])
-    return out.numpy(), h_n[0].numpy()
+ref_gru_cell = cell_reference("gru")          # torch.nn.GRUCell, float64
+ref_gru_forward = forward_reference("gru")    # torch.nn.GRU, float64
 
 
 # --------------------------------------------------------------------------- cell variants

@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._recurrent import cell_cases, seq_cases, sigmoid, torch_module, unroll
+from ._recurrent import cell_cases, cell_reference, forward_reference, seq_cases, sigmoid, unroll
 from .spec import Mistake, Spec
 
 CELL_ARGS = ("x_t", "h_prev", "c_prev", "W_ih", "W_hh", "b_ih", "b_hh")
@@ -31,25 +31,8 @@ TORCH_ORDER = "ifgo"
 
 
 # --------------------------------------------------------------------------- references
-def ref_lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-    """One step of ``torch.nn.LSTMCell`` (float64, copied weights) -> (h_t, c_t)."""
-    import torch
-
-    cell = torch_module("lstm", W_ih, W_hh, b_ih, b_hh, cell=True)
-    with torch.no_grad():
-        h, c = cell(torch.from_numpy(x_t), (torch.from_numpy(h_prev), torch.from_numpy(c_prev)))
-    return h.numpy(), c.numpy()
-
-
-def ref_lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
-    """``torch.nn.LSTM`` (one layer, time-major, float64) -> (output, (h_n, c_n))."""
-    import torch
-
-    lstm = torch_module("lstm", W_ih, W_hh, b_ih, b_hh, cell=False)
-    with torch.no_grad():
-        out, (h_n, c_n) = lstm(torch.from_numpy(x), (torch.from_numpy(h0)[None],
-                                                      torch.from_numpy(c0)[None]))
-    return out.numpy(), (h_n[0].numpy(), c_n[0].numpy())
+ref_lstm_cell = cell_reference("lstm")          # torch.nn.LSTMCell, float64
+ref_lstm_forward = forward_reference("lstm")    # torch.nn.LSTM, float64
 
 
 # --------------------------------------------------------------------------- a configurable wrong cell

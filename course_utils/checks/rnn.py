@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._recurrent import cell_cases, seq_cases, sigmoid, torch_module, unroll
+from ._recurrent import cell_cases, cell_reference, forward_reference, seq_cases, sigmoid, unroll
 from .spec import Mistake, Spec
 
 CELL_ARGS = ("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh")
@@ -17,21 +17,8 @@ SEQ_ARGS = ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh")
 
 
 # --------------------------------------------------------------------------- references
-def ref_rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
-    import torch
-
-    cell = torch_module("rnn", W_ih, W_hh, b_ih, b_hh, cell=True)
-    with torch.no_grad():
-        return cell(torch.from_numpy(x_t), torch.from_numpy(h_prev)).numpy()
-
-
-def ref_rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
-    import torch
-
-    rnn = torch_module("rnn", W_ih, W_hh, b_ih, b_hh, cell=False)
-    with torch.no_grad():
-        out, h_n = rnn(torch.from_numpy(x), torch.from_numpy(h0)[None])
-    return out.numpy(), h_n[0].numpy()
+ref_rnn_cell = cell_reference("rnn")          # torch.nn.RNNCell, float64
+ref_rnn_forward = forward_reference("rnn")    # torch.nn.RNN, float64
 
 
 # --------------------------------------------------------------------------- cell mistakes
