@@ -1,6 +1,6 @@
 """Notebook 05's experiments: the sweep command, a CPU speed micro-benchmark, and the analysis.
 
-    python -m course_utils sweep --out results/sweeps/adding_copy_cpu.json     # ~15 min, 2 cores
+    python -m course_utils sweep --out results/sweeps/adding_copy_cpu.json     # ~10 min, 2 cores
     python -m course_utils sweep --quick --out /tmp/smoke.json                  # seconds
 
 The sweep trains a tanh RNN, an LSTM and a GRU on the adding problem over growing T, at equal
