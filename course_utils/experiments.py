@@ -5,7 +5,9 @@
 
 The sweep trains a tanh RNN, an LSTM and a GRU on the adding problem over growing T, at equal
 hidden size and at (approximately) equal parameter count, an LSTM with forget-gate bias 1
-(Jozefowicz et al. 2015), and the three cells on the copy task; several seeds each. The JSON
+(Jozefowicz et al. 2015), the three cells on the copy task, and longer LSTM runs (does it leave
+the adding problem's plateau?); several seeds each. It first times forward + backward of
+nn.LSTM and nn.GRU with oneDNN on and off (:func:`speed_table`). The JSON
 records the command that made it, the machine, and every run's loss per update and cumulative
 seconds per update (:class:`course_utils.train.Run`).
 
@@ -193,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(prog="python -m course_utils sweep",
                                 description="Notebook 05's LSTM vs GRU vs tanh RNN sweep (CPU).")
-    p.add_argument("--out", required=True, help="JSON file to write (e.g. results/sweeps/adding_cpu.json)")
+    p.add_argument("--out", required=True, help="JSON file to write (e.g. results/sweeps/adding_copy_cpu.json)")
     p.add_argument("--quick", action="store_true", help="smoke test: T=10 only, 1 seed, 20 updates")
     p.add_argument("--steps", type=int, default=700, help="parameter updates per run")
     p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
