@@ -20,7 +20,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_LAZY = ("checks", "exercises", "build", "grade", "bench", "tasks", "plots", "widgets", "setup")
+_LAZY = ("checks", "exercises", "build", "grade", "bench", "tasks", "train", "experiments", "plots",
+         "widgets", "setup", "gradients", "lstm_viz", "gru_viz", "fast_rnn")
 
 
 def __getattr__(name: str) -> Any:  # PEP 562: submodules load on first use
