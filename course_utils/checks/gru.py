@@ -20,7 +20,8 @@ from typing import Callable
 
 import numpy as np
 
-from ._recurrent import cell_cases, cell_reference, forward_reference, seq_cases, sigmoid, unroll
+from ._recurrent import (cell_cases, cell_reference, forward_reference, seq_cases,
+                         sequence_mistakes, sigmoid, unroll)
 from .spec import Mistake, Spec
 
 CELL_ARGS = ("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh")
@@ -128,71 +129,7 @@ CELL_MISTAKES = [
 
 
 # --------------------------------------------------------------------------- sequence mistakes
-def _run(x, h0, *p) -> list[np.ndarray]:
-    h, outs = h0, []
-    for t in range(x.shape[0]):
-        h = gru_variant(x[t], h, *p)
-        outs.append(h)
-    return outs
-
-
-def _state_not_carried(x, h0, *p):
-    outs = [gru_variant(x[t], h0, *p) for t in range(x.shape[0])]
-    return np.stack(outs), outs[-1]
-
-
-def _hn_first(*a):
-    outs = _run(*a)
-    return np.stack(outs), outs[0]
-
-
-def _reversed(*a):
-    outs = _run(*a)
-    return np.stack(outs[::-1]), outs[-1]
-
-
-def _off_by_one(x, h0, *p):
-    outs = _run(x, h0, *p)
-    return np.stack([h0] + outs[:-1]), outs[-1]
-
-
-def _h0_included(x, h0, *p):
-    outs = _run(x, h0, *p)
-    return np.stack([h0] + outs), outs[-1]
-
-
-def _batch_first(*a):
-    outs = _run(*a)
-    return np.stack(outs, axis=1), outs[-1]
-
-
-def _hn_with_layer_axis(*a):
-    outs = _run(*a)
-    return np.stack(outs), outs[-1][None]
-
-
-def _time_reversed_input(x, *p):
-    outs = _run(x[::-1], *p)
-    return np.stack(outs), outs[-1]
-
-
-SEQ_MISTAKES = [
-    Mistake("the hidden state not carried", "every step must use the h computed at the previous "
-            "step, not h0: update h inside the loop", _state_not_carried),
-    Mistake("h_n taken from the first step", "h_n is the state after the last step, output[-1]",
-            _hn_first),
-    Mistake("the outputs in reversed order", "output[t] must be the state after reading x[0..t]; "
-            "append each step's h in time order", _reversed),
-    Mistake("an off-by-one in time", "output[t] is the state *after* step t (h_1 ... h_T); h0 is "
-            "not part of output", _off_by_one),
-    Mistake("h0 included in output", "output has T steps (h_1 ... h_T), not T + 1", _h0_included),
-    Mistake("a batch-first / time-major confusion", "stack the outputs along axis 0 so output "
-            "has shape (seq_len, batch, hidden) like torch.nn.GRU's default", _batch_first),
-    Mistake("h_n with a leading layer axis", "torch.nn.GRU returns h_n as (num_layers, batch, "
-            "hidden); this exercise wants h_n of shape (batch, hidden)", _hn_with_layer_axis),
-    Mistake("the input read backwards in time", "loop t = 0, 1, ..., T-1 over x[t]",
-            _time_reversed_input),
-] + [Mistake(f"{m.name} (inside the time step)", m.explain + " — check gru_cell_forward",
+SEQ_MISTAKES = sequence_mistakes(gru_variant, "torch.nn.GRU") + [Mistake(f"{m.name} (inside the time step)", m.explain + " — check gru_cell_forward",
              unroll(m.fn)) for m in CELL_MISTAKES[:-1]]
 
 
