@@ -192,7 +192,7 @@ def _fault_text(run: RunOutcome, limits: Limits, during: str) -> tuple[str, str]
     return "crashed", f"the grading process ended early (exit status {rc}) {during}; does your code call os._exit, sys.exit or kill its own process?"
 
 
-def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch) -> tuple[list[dict], str]:
+def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch) -> tuple[list[dict], str, list[int]]:
     """Run the sandbox (again after a fault, without the faulty cell) and judge every exercise."""
     found, missing = discover.exercise_cells(nb, plan.exercise_ids)
     entries: dict[str, dict] = {ex: _exercise_entry(ex, "missing", reason) for ex, reason in missing.items()}
@@ -200,6 +200,7 @@ def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch) -> tuple[list[dic
     pending = [ex for ex in plan.exercise_ids if ex in found]
     skip: set[str] = set()
     isolation = ""
+    uids: list[int] = []  # the sandbox uids used (root only), so a test can check none survives
     for _ in range(len(pending) + 1):
         if not pending:
             break
@@ -210,6 +211,7 @@ def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch) -> tuple[list[dic
                "hide": batch.hide, "torch": plan.torch}
         run = run_worker(job, plan.npz, batch.limits)
         isolation = isolation or run.isolation
+        uids += [run.uid] if run.uid is not None else []
         for ex in list(pending):
             if ex in run.results:
                 entries[ex] = judge_exercise(ex, plan, run.results[ex], found[ex].notes)
@@ -231,7 +233,7 @@ def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch) -> tuple[list[dic
         pending.remove(blamed)
         if what[0] == "cell":  # its top-level code is the problem: do not run it again
             skip.add(blamed)
-    return [entries[ex] for ex in plan.exercise_ids], isolation
+    return [entries[ex] for ex in plan.exercise_ids], isolation, uids
 
 
 def _spec(ex: str):
@@ -269,8 +271,7 @@ def grade_submission(sub: discover.Submission, content: bytes, key: str, batch: 
             record["note"] = f"kernel {str(kernel.get('name'))[:40]!r} ignored: graded with the course's Python"
         if not nb["cells"]:
             record["status"], record["note"] = "empty", "the notebook has no cells"
-        record["exercises"], isolation = grade_notebook(nb, plan, batch)
-        record["isolation"] = isolation
+        record["exercises"], record["isolation"], record["sandbox_uids"] = grade_notebook(nb, plan, batch)
     record["total"] = round(sum(e["score"] for e in record["exercises"]), 2)
     record["max"] = float(sum(SPECS[ex].points for ex in plan.exercise_ids))
     return record

@@ -59,6 +59,7 @@ class RunOutcome:
     isolation: str = ""
     fatal: str = ""
     wall_s: float = 0.0
+    uid: int | None = None      # the unprivileged uid the run used (root only)
 
 
 def is_root() -> bool:
@@ -171,7 +172,7 @@ def run_worker(job: dict[str, Any], inputs_npz: bytes, limits: Limits) -> RunOut
         job = {**job, "uid": uid, "gid": gid}
     nproc = limits.nproc if root else _own_task_count() + limits.nproc
     folder = tempfile.mkdtemp(prefix="run-", dir=_base_dir())
-    out = RunOutcome()
+    out = RunOutcome(uid=uid)
     try:
         with open(os.path.join(folder, "job.json"), "w", encoding="utf-8") as fh:
             json.dump(job, fh)
