@@ -91,9 +91,6 @@ class Spec:
             case._expected = self.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
         return case._expected
 
-    def leaf_names(self) -> list[str]:
-        return [name for name, _ in _template_leaves(self.output)]
-
 
 @dataclass
 class Outcome:
@@ -180,24 +177,6 @@ def _changed(old: Any, new: Any) -> bool:
 
 
 # --------------------------------------------------------------------------- structure
-def _template_leaves(template: Any, path: str = "") -> list[tuple[str, Any]]:
-    if isinstance(template, str):
-        return [(template, template)]
-    if isinstance(template, Int):
-        return [(template.name, template)]
-    if isinstance(template, tuple):
-        out = []
-        for t in template:
-            out += _template_leaves(t)
-        return out
-    if isinstance(template, dict):
-        out = []
-        for t in template.values():
-            out += _template_leaves(t)
-        return out
-    raise TypeError(f"bad output template {template!r}")
-
-
 def _describe(template: Any) -> str:
     if isinstance(template, str):
         return template
