@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/notebooks/nbval_sanitize.cfg -p no:cacheprovider
 JOBS   ?= 2
 # JupyterLab refuses to run as root (containers, CI images) unless told to.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -3,14 +3,15 @@
 Importing this package is cheap: numpy, torch, matplotlib and ipywidgets are imported only by
 the submodules that need them, when they are first used.
 
-Submodules
-----------
-checks     one ``check_<exercise id>(fn)`` per exercise, built from specs (cases, reference,
-           catalogue of known mistakes); returns a :class:`~course_utils.checks.result.CheckResult`
+Layout (one room per idea)
+--------------------------
+checks     ``check_<exercise id>(fn)`` per exercise: the engine, and ``checks/specs/<notebook>.py``
 exercises  the registry: exercise id -> notebook, title, points, spec
-build      solutions/ -> notebooks/ (``python -m course_utils build [--check]``)
 grade      sandboxed grading of a class (``python -m course_utils grade ...``)
-bench      LSTM vs GRU benchmark (``python -m course_utils bench ...``)
+labs       ``labs/<notebook slug>.py``: the helpers, explorers and experiments of one notebook
+lib        what several notebooks share: tasks, train, fast_rnn, measure, counts, results
+tools      ``build``, ``sweep``, ``bench``: the maintainers' commands
+setup      ``setup_notebook()``, the first cell of every notebook
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-_LAZY = ("checks", "exercises", "build", "grade", "bench", "tasks", "train", "experiments", "plots",
-         "widgets", "setup", "gradients", "lstm_viz", "gru_viz", "fast_rnn")
+_LAZY = ("checks", "exercises", "grade", "labs", "lib", "tools", "setup")
 
 
 def __getattr__(name: str) -> Any:  # PEP 562: submodules load on first use

@@ -11,10 +11,10 @@ import importlib
 import sys
 
 COMMANDS = {
-    "build": ("course_utils.build", "solutions/ -> notebooks/ (--check, --execute)"),
+    "build": ("course_utils.tools.build", "solutions/ -> notebooks/ (--check, --execute)"),
     "grade": ("course_utils.grade", "grade learners' notebooks in a sandbox"),
-    "bench": ("course_utils.bench", "LSTM vs GRU benchmark (CPU or CUDA), JSON out"),
-    "sweep": ("course_utils.experiments", "notebook 05's training sweeps -> results/"),
+    "bench": ("course_utils.tools.bench", "LSTM vs GRU benchmark (CPU or CUDA), JSON out"),
+    "sweep": ("course_utils.tools.sweep", "training sweeps -> results/sweeps/"),
     "exercises": ("course_utils.exercises", "list the exercises, their notebooks and points"),
 }
 

@@ -50,7 +50,7 @@ def get(exercise_id: str) -> Exercise:
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m course_utils exercises",
                             description="List the course's exercises.").parse_args(argv)
-    print(f"{'notebook':<22} {'exercise':<22} {'points':>6}  title")
+    print(f"{'notebook':<26} {'exercise':<28} {'points':>6}  title")
     for e in all_exercises():
-        print(f"{e.notebook:<22} {e.id:<22} {e.points:>6g}  {e.title}")
+        print(f"{e.notebook:<26} {e.id:<28} {e.points:>6g}  {e.title}")
     return 0

@@ -1,9 +1,10 @@
 """Checkers: ``check_<exercise id>(fn) -> CheckResult`` for every exercise of the course.
 
-Each exercise's spec lives in a small module of this package (``rnn.py``, ``lstm.py`` ...)
-that defines ``SPECS``; this file finds those modules and builds one checker per spec, so
-adding an exercise is adding a spec. Importing this package costs numpy only: torch is
-imported on the first check.
+The engine lives beside this file (``spec`` the data types, ``calling``, ``structure``,
+``judging``, ``result``; ``recurrent`` the cases and torch references shared by the recurrent
+specs). Each notebook's exercises are specs in ``specs/<notebook slug>.py`` (``SPECS = [...]``);
+every module there is found automatically and gets one checker per spec, so adding an exercise
+is adding a spec. Importing this package costs numpy only: torch is imported on the first check.
 
     >>> from course_utils.checks import check_rnn_cell_forward
     >>> check_rnn_cell_forward(rnn_cell_forward)        # doctest: +SKIP
@@ -16,17 +17,18 @@ import importlib
 import pkgutil
 from typing import Any, Callable
 
+from . import specs as _specs_pkg
+from .calling import call_safely
+from .judging import judge, make_checker, run_spec, summarize
 from .result import CaseOutcome, CheckResult
-from .spec import Case, Int, Mistake, Outcome, Spec, call_safely, judge, make_checker, run_spec, summarize
+from .spec import Case, Int, Mistake, Outcome, Spec
 
 SPECS: dict[str, Spec] = {}
 
 
 def _discover() -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_") or info.name in {"result", "spec"}:
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for info in sorted(pkgutil.iter_modules(_specs_pkg.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{_specs_pkg.__name__}.{info.name}")
         for spec in getattr(module, "SPECS", ()):
             if spec.id in SPECS:
                 raise RuntimeError(f"exercise id {spec.id!r} defined twice")

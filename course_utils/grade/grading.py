@@ -147,7 +147,7 @@ def _outcome(raw: Any, arg_names: tuple[str, ...]):
 def judge_exercise(ex: str, plan: NotebookPlan, raw_cases: Any, notes: list[str]) -> dict:
     from ..checks import SPECS
     from ..checks.result import CaseOutcome
-    from ..checks.spec import judge, summarize
+    from ..checks.judging import judge, summarize
 
     spec = SPECS[ex]
     cases = plan.cases[ex]

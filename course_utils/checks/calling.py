@@ -1,0 +1,87 @@
+"""Calling a learner's function safely: fresh copies of the inputs, exceptions turned into text
+that names the learner's own line (never a file path), and in-place changes detected."""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import traceback
+from typing import Any, Callable
+
+import numpy as np
+
+from .spec import Case, Outcome
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _learner_frame(tb: Any) -> traceback.FrameSummary | None:
+    """The innermost frame of the traceback that belongs to the learner's code."""
+    frames = traceback.extract_tb(tb)
+    libs = tuple(p for p in {sys.prefix, sys.base_prefix, sys.exec_prefix} if p)
+
+    def is_library(f: traceback.FrameSummary) -> bool:
+        fn = os.path.abspath(f.filename) if not f.filename.startswith("<") else f.filename
+        return (fn.startswith(_PKG_DIR) or "site-packages" in fn
+                or (fn.startswith(libs) and "ipykernel_" not in fn))
+
+    mine = [f for f in frames if not is_library(f)]
+    if mine:
+        return mine[-1]
+    return frames[-1] if frames else None
+
+
+def format_exception(exc: BaseException) -> str:
+    """``TypeError: ... (in rnn_cell_forward, line 3: `h = ...`)`` — no file paths."""
+    text = f"{type(exc).__name__}: {exc}".strip()
+    if len(text) > 300:
+        text = text[:297] + "..."
+    frame = _learner_frame(exc.__traceback__)
+    if frame is not None:
+        where = f"in {frame.name}, line {frame.lineno}"
+        if frame.line:
+            where += f": `{frame.line.strip()}`"
+        text += f" ({where})"
+    return text
+
+
+def _named(args: tuple, kwargs: dict, names: tuple[str, ...] = ()) -> dict[str, Any]:
+    out = {(names[i] if i < len(names) else f"argument {i}"): a for i, a in enumerate(args)}
+    out.update(kwargs)
+    return out
+
+
+def call_safely(fn: Callable[..., Any], case: Case, arg_names: tuple[str, ...] = ()) -> Outcome:
+    """Call ``fn`` on fresh copies of the case's inputs. Never raises (KeyboardInterrupt aside)."""
+    args = copy.deepcopy(case.args)
+    kwargs = copy.deepcopy(case.kwargs)
+    pristine = copy.deepcopy((args, kwargs))
+    try:
+        value = fn(*args, **kwargs)
+    except KeyboardInterrupt:
+        raise
+    except NotImplementedError:
+        return Outcome(not_implemented=True)
+    except BaseException as exc:  # noqa: BLE001 - SystemExit from learner code is a failure too
+        return Outcome(error=format_exception(exc))
+    mutated = []
+    now = _named(args, kwargs, arg_names)
+    before = _named(*pristine, arg_names)
+    for name, arr in now.items():
+        if _changed(before[name], arr):
+            mutated.append(name)
+    return Outcome(value=value, mutated=mutated)
+
+
+def _changed(old: Any, new: Any) -> bool:
+    """Did the learner change this argument in place? numpy arrays and torch tensors."""
+    if isinstance(new, np.ndarray) and isinstance(old, np.ndarray):
+        return new.shape != old.shape or not np.array_equal(new, old, equal_nan=True)
+    if type(new).__name__ == "Tensor" and type(old).__name__ == "Tensor":  # no torch import
+        import torch
+
+        return new.shape != old.shape or not torch.equal(new.detach().cpu(), old.detach().cpu())
+    return False
+
+

@@ -1,0 +1,1 @@
+"""One module per notebook (``<notebook slug>.py``), each defining ``SPECS``: found automatically."""

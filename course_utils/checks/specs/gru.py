@@ -1,0 +1,299 @@
+"""Specs of notebook 04: ``gru_cell_forward``, ``gru_forward`` (PyTorch's GRU, reset-after), and
+``lstm_param_count``, ``gru_param_count`` (see the second half of this docstring).
+
+Gate order r, z, n in ``W_ih`` (3H, I), ``W_hh`` (3H, H), ``b_ih``, ``b_hh`` (3H,)::
+
+    r  = sigmoid(x W_ir^T + b_ir + h W_hr^T + b_hr)           reset gate
+    z  = sigmoid(x W_iz^T + b_iz + h W_hz^T + b_hz)           update gate
+    n  = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))         candidate (reset *after* the matmul)
+    h' = (1 - z) * n + z * h
+
+References: the torch.nn.GRU documentation; Cho et al. 2014, "Learning Phrase Representations
+using RNN Encoder-Decoder" (arXiv:1406.1078 v3, reset *before* the matmul); Chung et al. 2014,
+"Empirical Evaluation of Gated Recurrent Neural Networks" (arXiv:1412.3555, z and 1 - z swapped);
+C. Olah, "Understanding LSTM Networks" (2015). Reference implementation here: torch.nn.GRUCell /
+torch.nn.GRU in float64 with the case's weights copied in.
+
+Parameter counts
+The number of trainable parameters of ``torch.nn.LSTM`` / ``torch.nn.GRU`` with the given
+arguments. Per layer and direction, with G gates (LSTM 4, GRU 3) and the layer's input size
+``I_l`` (``input_size`` for layer 0, ``D * hidden_size`` above it, D = 2 if bidirectional)::
+
+    G * H * I_l   (weight_ih)  +  G * H * H   (weight_hh)  +  2 * G * H   (bias_ih, bias_hh; if bias)
+
+Reference: ``sum(p.numel() for p in torch.nn.LSTM(...).parameters())`` (the torch.nn.LSTM /
+torch.nn.GRU documentation lists the shapes of ``weight_ih_l[k]`` etc.).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..recurrent import (cell_cases, cell_reference, forward_reference, rng_for, seq_cases,
+                         sequence_mistakes, sigmoid, unroll)
+from ..spec import Case, Int, Mistake, Spec
+
+CELL_ARGS = ("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh")
+SEQ_ARGS = ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh")
+
+
+# --------------------------------------------------------------------------- references
+ref_gru_cell = cell_reference("gru")          # torch.nn.GRUCell, float64
+ref_gru_forward = forward_reference("gru")    # torch.nn.GRU, float64
+
+
+# --------------------------------------------------------------------------- cell variants
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(..., 3H) -> three (..., H) chunks in stored order."""
+    return tuple(np.split(a, 3, axis=-1))  # type: ignore[return-value]
+
+
+def gru_variant(x_t, h_prev, W_ih, W_hh, b_ih, b_hh, *, z_flipped: bool = False,
+                reset_before: bool = False, order: str = "rzn", no_reset: bool = False,
+                b_hn_outside: bool = False, candidate=np.tanh, no_update: bool = False,
+                gate=sigmoid, hh_bias: bool = True, ih_bias: bool = True) -> np.ndarray:
+    """One GRU step with switchable deviations from torch.nn.GRUCell (all off = correct).
+
+    ``order`` names how the learner *reads* the stored chunks, e.g. "zrn" means chunk 0 is
+    taken as z and chunk 1 as r.
+    """
+    gi = x_t @ W_ih.T + (b_ih if ih_bias else 0.0)                # (B, 3H)
+    chunks_i = dict(zip(order, _split(gi)))
+    W = dict(zip(order, np.split(W_hh, 3, axis=0)))               # each (H, H)
+    bh = dict(zip(order, np.split(b_hh if hh_bias else np.zeros_like(b_hh), 3)))
+    r = gate(chunks_i["r"] + h_prev @ W["r"].T + bh["r"])         # (B, H)
+    z = gate(chunks_i["z"] + h_prev @ W["z"].T + bh["z"])         # (B, H)
+    if no_reset:
+        r = np.ones_like(r)
+    if reset_before:
+        hn = (r * h_prev) @ W["n"].T + bh["n"]
+    elif b_hn_outside:
+        hn = r * (h_prev @ W["n"].T) + bh["n"]
+    else:
+        hn = r * (h_prev @ W["n"].T + bh["n"])
+    n = candidate(chunks_i["n"] + hn)                             # (B, H)
+    if no_update:
+        return n
+    if z_flipped:
+        return z * n + (1.0 - z) * h_prev
+    return (1.0 - z) * n + z * h_prev
+
+
+def _v(**kw) -> Callable[..., np.ndarray]:
+    def fn(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+        return gru_variant(x_t, h_prev, W_ih, W_hh, b_ih, b_hh, **kw)
+    return fn
+
+
+_RESET_AFTER = ("torch.nn.GRU computes n = tanh(x W_in^T + b_in + r * (h_prev W_hn^T + b_hn)): "
+                "the reset gate multiplies the *result* of the matmul, bias b_hn included")
+
+CELL_MISTAKES = [
+    Mistake("colah's / Chung et al.'s equations (z flipped and reset before the matmul)",
+            "you wrote h' = z * n + (1 - z) * h_prev with n = tanh(W_in x + W_hn (r * h_prev) + b): "
+            "torch.nn.GRU keeps the old state with weight z, h' = (1 - z) * n + z * h_prev, and "
+            + _RESET_AFTER, _v(z_flipped=True, reset_before=True)),
+    Mistake("z flipped (h' = z * n + (1 - z) * h_prev)",
+            "that is the convention of Chung et al. 2014 and colah's blog; torch.nn.GRU (like Cho "
+            "et al. 2014) uses h' = (1 - z) * n + z * h_prev: z = 1 keeps the old state",
+            _v(z_flipped=True)),
+    Mistake("the reset gate applied before the matmul (Cho et al. 2014 v3)",
+            "n = tanh(x W_in^T + b_in + (r * h_prev) W_hn^T + b_hn) is the original paper's form "
+            "(Keras reset_after=False); " + _RESET_AFTER, _v(reset_before=True)),
+    Mistake("the gates read in the order z, r, n",
+            "PyTorch stacks the rows of W_ih / W_hh / b_ih / b_hh as reset r, update z, candidate "
+            "n: r = rows [0:H], z = rows [H:2H], n = rows [2H:3H]", _v(order="zrn")),
+    Mistake("the gates read in the order r, n, z",
+            "PyTorch stacks r, z, n: the candidate's weights are the *last* H rows", _v(order="rnz")),
+    Mistake("the gates read in the order n, r, z",
+            "PyTorch stacks r, z, n: the candidate's weights are the *last* H rows", _v(order="nrz")),
+    Mistake("no reset gate (r = 1)",
+            "the candidate must use the reset gate: n = tanh(x W_in^T + b_in + r * (h_prev W_hn^T "
+            "+ b_hn))", _v(no_reset=True)),
+    Mistake("b_hn outside the reset product",
+            "n = tanh(x W_in^T + b_in + r * (h_prev W_hn^T + b_hn)): b_hn is inside the "
+            "parentheses, so it is scaled by r too", _v(b_hn_outside=True)),
+    Mistake("a sigmoid on the candidate",
+            "the candidate n uses tanh (values in (-1, 1)); only r and z use the sigmoid",
+            _v(candidate=sigmoid)),
+    Mistake("tanh on the gates",
+            "r and z are gates in (0, 1): use the sigmoid for them, tanh only for n",
+            _v(gate=np.tanh)),
+    Mistake("the update gate missing (h' = n)",
+            "blend the candidate with the old state: h' = (1 - z) * n + z * h_prev",
+            _v(no_update=True)),
+    Mistake("the candidate returned without its tanh",
+            "apply np.tanh to the candidate's pre-activation",
+            _v(candidate=lambda a: a)),
+    Mistake("a missing bias b_hh", "PyTorch's GRU has two bias vectors: add b_hh (split into "
+            "b_hr, b_hz, b_hn) as well as b_ih", _v(hh_bias=False)),
+    Mistake("a missing bias b_ih", "PyTorch's GRU has two bias vectors: add b_ih (split into "
+            "b_ir, b_iz, b_in) as well as b_hh", _v(ih_bias=False)),
+    Mistake("h_prev ignored", "the gates and the candidate all read h_prev through W_hh, and "
+            "h' mixes in z * h_prev", lambda x, h, *p: gru_variant(x, np.zeros_like(h), *p)),
+    Mistake("only the first batch row computed", "x_t has shape (batch, input_size): compute "
+            "every row at once with matrix products, not x_t[0]",
+            lambda *a: gru_variant(*a)[0]),
+]
+
+
+# --------------------------------------------------------------------------- sequence mistakes
+SEQ_MISTAKES = sequence_mistakes(gru_variant, "torch.nn.GRU") + [Mistake(f"{m.name} (inside the time step)", m.explain + " — check gru_cell_forward",
+             unroll(m.fn)) for m in CELL_MISTAKES[:-1]]
+
+
+SPECS = [
+    Spec(id="gru_cell_forward", title="one step of PyTorch's GRU (reset-after)",
+         notebook="04_gru", arg_names=CELL_ARGS, output="h_t",
+         make_cases=lambda seed: cell_cases(seed, "gru"), reference=ref_gru_cell,
+         mistakes=CELL_MISTAKES, points=3),
+    Spec(id="gru_forward", title="a GRU over a whole sequence", notebook="04_gru",
+         arg_names=SEQ_ARGS, output=("output", "h_n"),
+         make_cases=lambda seed: seq_cases(seed, "gru"), reference=ref_gru_forward,
+         mistakes=SEQ_MISTAKES, time_axis={"output": 0}, points=3),
+]
+
+
+# =========================================================================== parameter counts
+COUNT_ARGS = ("input_size", "hidden_size", "num_layers", "bias", "bidirectional")
+
+# (num_layers, bias, bidirectional) of each case; sizes come from the seed.
+LAYOUTS: tuple[tuple[int, bool, bool], ...] = (
+    (1, True, False), (3, True, False), (2, True, True), (2, False, True), (1, False, False),
+    (3, True, True),
+)
+
+
+def _distinct(counts: list[int], right: int) -> bool:
+    """True when the wrong counts that differ from the right one differ from each other too."""
+    wrong = [c for c in counts if c != right]
+    return len(wrong) == len(set(wrong))
+
+
+def _make_cases(gates: int) -> Callable[[int], list[Case]]:
+    """Six cases; in each, input_size, hidden_size and num_layers are distinct numbers, and
+    the sizes are redrawn until every catalogued mistake gives its own count (so the message
+    can name it)."""
+    def make(seed: int) -> list[Case]:
+        mistakes = _mistakes(gates, "")
+        cases = []
+        for i, (layers, bias, bidir) in enumerate(LAYOUTS):
+            rng = rng_for(seed, 300 + i)
+            while True:
+                I, H = (int(s) for s in rng.choice(np.arange(4, 40), size=2, replace=False))
+                args = (I, H, layers, bias, bidir)
+                right = formula_count(gates, *args)
+                if _distinct([m.fn(*args) for m in mistakes], right):
+                    break
+            kwargs: dict = {}
+            if (layers, bias, bidir) != (1, True, False):
+                kwargs = {"num_layers": layers, "bias": bias, "bidirectional": bidir}
+                if (layers, bidir) == (1, False):  # keywords for what differs, defaults left out
+                    kwargs = {"bias": bias}
+            label = (f"input_size={I}, hidden_size={H}, num_layers={layers}, bias={bias}, "
+                     f"bidirectional={bidir}")
+            cases.append(Case(label, (I, H), kwargs))
+        return cases
+    return make
+
+
+def _torch_count(kind: str) -> Callable[..., int]:
+    def count(input_size, hidden_size, num_layers=1, bias=True, bidirectional=False) -> int:
+        import torch
+
+        module = getattr(torch.nn, kind)(input_size, hidden_size, num_layers=num_layers,
+                                         bias=bias, bidirectional=bidirectional)
+        return int(sum(p.numel() for p in module.parameters()))
+    count.__name__ = f"ref_{kind.lower()}_param_count"
+    return count
+
+
+def formula_count(gates: int, input_size: int, hidden_size: int, num_layers: int = 1,
+                  bias: bool = True, bidirectional: bool = False, *, n_bias: int = 2,
+                  deep_input: str = "D*H", directions: int | None = None,
+                  layers: int | None = None) -> int:
+    """Closed-form count with switchable deviations (defaults = torch's layout).
+
+    ``deep_input``: what layers above the first take as input: "D*H" (right), "H", "I".
+    """
+    D = (2 if bidirectional else 1) if directions is None else directions
+    L = num_layers if layers is None else layers
+    total = 0
+    for layer in range(L):
+        if layer == 0:
+            I_l = input_size
+        else:
+            I_l = {"D*H": (2 if bidirectional else 1) * hidden_size, "H": hidden_size,
+                   "I": input_size}[deep_input]
+        per_dir = gates * hidden_size * (I_l + hidden_size)
+        if bias:
+            per_dir += n_bias * gates * hidden_size
+        total += D * per_dir
+    return total
+
+
+def _f(gates: int, **kw) -> Callable[..., int]:
+    def fn(input_size, hidden_size, num_layers=1, bias=True, bidirectional=False):
+        return formula_count(gates, input_size, hidden_size, num_layers, bias, bidirectional, **kw)
+    return fn
+
+
+def _always_bias(gates: int) -> Callable[..., int]:
+    def fn(input_size, hidden_size, num_layers=1, bias=True, bidirectional=False):
+        return formula_count(gates, input_size, hidden_size, num_layers, True, bidirectional)
+    return fn
+
+
+def _ignore_bidirectional(gates: int) -> Callable[..., int]:
+    def fn(input_size, hidden_size, num_layers=1, bias=True, bidirectional=False):
+        return formula_count(gates, input_size, hidden_size, num_layers, bias, False)
+    return fn
+
+
+def _mistakes(gates: int, name: str) -> list[Mistake]:
+    other = {4: [(3, "3 gates (the GRU's count)", "an LSTM has 4 gate blocks: i, f, g, o"),
+                 (1, "1 gate (a plain RNN's count)", "an LSTM has 4 gate blocks: i, f, g, o")],
+             3: [(4, "4 gates (the LSTM's count)", "a GRU has 3 gate blocks: r, z, n"),
+                 (1, "1 gate (a plain RNN's count)", "a GRU has 3 gate blocks: r, z, n")]}[gates]
+    out = [
+        Mistake("one bias vector instead of two",
+                f"torch.nn.{name} keeps two bias vectors per layer and direction, bias_ih and "
+                f"bias_hh, each of {gates} * hidden_size entries", _f(gates, n_bias=1)),
+        Mistake("layers > 1 taking input_size as input",
+                "only layer 0 reads x; every layer above reads the layer below's output, of size "
+                "hidden_size (2 * hidden_size when bidirectional)", _f(gates, deep_input="I")),
+        Mistake("layers > 1 taking hidden_size (not 2 * hidden_size) as input when bidirectional",
+                "a bidirectional layer outputs both directions concatenated, so the next layer's "
+                "input has 2 * hidden_size features", _f(gates, deep_input="H")),
+        Mistake("the factor 2 for bidirectional forgotten",
+                "bidirectional=True doubles every layer: a forward and a backward copy, each with "
+                "its own weights (and the layers above read 2 * hidden_size features)",
+                _ignore_bidirectional(gates)),
+        Mistake("only one direction counted (with 2 * hidden_size inputs above layer 0)",
+                "bidirectional=True doubles every layer: a forward and a backward copy, each with "
+                "its own weights", _f(gates, directions=1)),
+        Mistake("the biases counted when bias=False",
+                "bias=False removes bias_ih and bias_hh from every layer", _always_bias(gates)),
+        Mistake("the biases never counted",
+                f"with bias=True (the default) each layer and direction has 2 * {gates} * "
+                "hidden_size bias entries", _f(gates, n_bias=0)),
+        Mistake("num_layers ignored (one layer counted)",
+                "each of the num_layers stacked layers has its own weights", _f(gates, layers=1)),
+    ]
+    for g, title, why in other:
+        out.append(Mistake(title, why, _f(g)))
+    return out
+
+
+COUNT_SPECS = [
+    Spec(id="lstm_param_count", title="parameters of torch.nn.LSTM", notebook="04_gru",
+         arg_names=COUNT_ARGS, output=Int("count"), make_cases=_make_cases(4),
+         reference=_torch_count("LSTM"), mistakes=_mistakes(4, "LSTM"), points=1),
+    Spec(id="gru_param_count", title="parameters of torch.nn.GRU", notebook="04_gru",
+         arg_names=COUNT_ARGS, output=Int("count"), make_cases=_make_cases(3),
+         reference=_torch_count("GRU"), mistakes=_mistakes(3, "GRU"), points=1),
+]
+
+SPECS = SPECS + COUNT_SPECS

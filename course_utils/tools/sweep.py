@@ -1,0 +1,128 @@
+"""``python -m course_utils sweep``: notebook 08's training sweep (RNN / LSTM / GRU on the adding and copy tasks).
+
+    python -m course_utils sweep --out results/sweeps/adding_copy_cpu.json     # ~10 min, 2 cores
+    python -m course_utils sweep --quick --out /tmp/smoke.json                  # seconds
+
+The sweep trains a tanh RNN, an LSTM and a GRU on the adding problem over growing T, at equal
+hidden size and at (approximately) equal parameter count, an LSTM with forget-gate bias 1
+(Jozefowicz et al. 2015), the three cells on the copy task, and longer LSTM runs (does it leave
+the adding problem's plateau?); several seeds each. It first times forward + backward of
+nn.LSTM and nn.GRU with oneDNN on and off (:func:`speed_table`). The JSON
+records the command that made it, the machine, and every run's loss per update and cumulative
+seconds per update (:class:`course_utils.lib.train.Run`).
+
+References: Chung, Gulcehre, Cho & Bengio (2014), "Empirical evaluation of gated recurrent
+neural networks on sequence modeling"; Jozefowicz, Zaremba & Sutskever (2015); Greff et al.
+(2017), "LSTM: a search space odyssey".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..labs.lstm_vs_gru import SPEED_SIZES, machine_info, speed_table
+from ..lib.train import TrainConfig, matched_hidden, recurrent_params
+
+DEFAULT_T = (10, 25, 50, 100)
+DEFAULT_COPY_T = (10, 25)
+DEFAULT_LONG_T = (50,)
+
+
+# --------------------------------------------------------------------------- plan
+def plan(T_values: Iterable[int] = DEFAULT_T, copy_T: Iterable[int] = DEFAULT_COPY_T,
+         hidden: int = 48, seeds: Iterable[int] = (0, 1, 2), steps: int = 700,
+         batch: int = 64, lr: float = 3e-3, long_T: Iterable[int] = DEFAULT_LONG_T,
+         long_steps: int = 2000) -> list[tuple[str, TrainConfig]]:
+    """The sweep as a list of (group label, config).
+
+    Groups: ``"equal-H"`` (rnn, lstm, gru at ``hidden``), ``"equal-params"`` (gru and rnn sized
+    to the LSTM's recurrent-layer parameter count), ``"forget-bias-1"`` (lstm, forget bias 1),
+    ``"copy"`` (the three cells at ``hidden`` on the copy task), and ``"long"`` (the LSTM with
+    default and with forget bias 1, trained ``long_steps`` updates at each of ``long_T``: does it
+    leave the adding problem's plateau given more time?).
+    """
+    seeds = list(seeds)
+    lstm_params = recurrent_params("lstm", 2, hidden)
+    sized = {c: matched_hidden(c, 2, lstm_params) for c in ("gru", "rnn")}
+    common = dict(steps=steps, batch=batch, lr=lr)
+    out: list[tuple[str, TrainConfig]] = []
+    for T in T_values:
+        for seed in seeds:
+            for cell in ("rnn", "lstm", "gru"):
+                out.append(("equal-H", TrainConfig(cell=cell, T=T, hidden=hidden, seed=seed, **common)))
+            for cell in ("gru", "rnn"):
+                out.append(("equal-params", TrainConfig(cell=cell, T=T, hidden=sized[cell], seed=seed,
+                                                        **common)))
+            out.append(("forget-bias-1", TrainConfig(cell="lstm", T=T, hidden=hidden, seed=seed,
+                                                     forget_bias=1.0, **common)))
+    copy_cfg = dict(common, lr=1e-2)
+    for T in copy_T:
+        for seed in seeds:
+            for cell in ("rnn", "lstm", "gru"):
+                out.append(("copy", TrainConfig(cell=cell, task="copy", T=T, hidden=hidden, seed=seed,
+                                                **copy_cfg)))
+    for T in long_T:
+        for seed in seeds:
+            for fb in (None, 1.0):
+                out.append(("long", TrainConfig(cell="lstm", T=T, hidden=hidden, seed=seed, forget_bias=fb,
+                                                **dict(common, steps=long_steps))))
+    return out
+
+
+# --------------------------------------------------------------------------- running
+def run_sweep(items: list[tuple[str, TrainConfig]], progress: bool = True) -> list[dict[str, Any]]:
+    from tqdm.auto import tqdm
+
+    from ..lib.train import train
+
+    runs = []
+    for group, cfg in tqdm(items, desc="sweep", disable=not progress):
+        run = train(cfg, progress=False)
+        runs.append({"group": group, **run.to_dict()})
+    return runs
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    p = argparse.ArgumentParser(prog="python -m course_utils sweep",
+                                description="Notebook 08's LSTM vs GRU vs tanh RNN sweep (CPU).")
+    p.add_argument("--out", required=True, help="JSON file to write (e.g. results/sweeps/adding_copy_cpu.json)")
+    p.add_argument("--quick", action="store_true", help="smoke test: T=10 only, 1 seed, 20 updates")
+    p.add_argument("--steps", type=int, default=700, help="parameter updates per run")
+    p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
+    p.add_argument("--T", type=int, nargs="+", default=list(DEFAULT_T), help="adding-problem lengths")
+    p.add_argument("--copy-T", type=int, nargs="*", default=list(DEFAULT_COPY_T), help="copy-task delays")
+    p.add_argument("--long-T", type=int, nargs="*", default=list(DEFAULT_LONG_T),
+                   help="lengths of the long LSTM runs")
+    p.add_argument("--long-steps", type=int, default=2000, help="updates of the long LSTM runs")
+    p.add_argument("--hidden", type=int, default=48, help="hidden size of the equal-H group")
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    if args.quick:
+        items = plan([10], [10], hidden=args.hidden, seeds=[0], steps=20, long_T=[10], long_steps=30)
+        sizes: tuple = ((10, 8, 2, 16),)
+    else:
+        items = plan(args.T, args.copy_T, hidden=args.hidden, seeds=range(args.seeds), steps=args.steps,
+                     long_T=args.long_T, long_steps=args.long_steps)
+        sizes = SPEED_SIZES
+    start = time.perf_counter()
+    speed = speed_table(sizes, reps=2 if args.quick else 5, progress=not args.no_progress)
+    runs = run_sweep(items, progress=not args.no_progress)
+    result = {"command": "python -m course_utils sweep " + " ".join(argv),
+              "machine": machine_info(), "wall_seconds": round(time.perf_counter() - start, 1),
+              "speed": speed, "runs": runs}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, separators=(",", ":")) + "\n")
+    print(f"wrote {out}: {len(runs)} runs in {result['wall_seconds']} s")
+    return 0
+
+

@@ -1,0 +1,118 @@
+"""Tests of course_utils.labs.vanishing_gradients (notebook 02's helpers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils.labs import vanishing_gradients as G
+from course_utils.checks.specs.vanishing_gradients import MISTAKES, ref_rnn_backward
+
+
+def _case(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    T, B, I, H = 5, 2, 3, 4
+    return (rng.normal(size=(T, B, I)), rng.normal(0, 0.8, (B, H)), rng.normal(0, 0.6, (H, I)),
+            rng.normal(0, 0.6, (H, H)), rng.normal(0, 0.5, H), rng.normal(0, 0.5, H),
+            rng.normal(size=(T, B, H)))
+
+
+def test_numerical_check_accepts_autograd_reference():
+    report = G.numerical_gradient_check(ref_rnn_backward, *_case(1))
+    assert report.passed, str(report)
+    assert max(report.rel_error.values()) < 1e-6
+    assert report.probes == {"x": 20, "h0": 8, "W_ih": 12, "W_hh": 16, "b_ih": 4, "b_hh": 4}
+    assert "ok" in str(report) and "MISMATCH" not in str(report)
+
+
+@pytest.mark.parametrize("mistake", MISTAKES[:3], ids=lambda m: m.name[:20])
+def test_numerical_check_flags_wrong_backward(mistake):
+    report = G.numerical_gradient_check(mistake.fn, *_case(2))
+    assert not report.passed
+    assert "MISMATCH" in str(report)
+
+
+def test_numerical_check_reports_missing_and_misshapen():
+    def bad(*args):
+        d = ref_rnn_backward(*args)
+        del d["b_hh"]
+        d["W_ih"] = d["W_ih"].T
+        return d
+
+    report = G.numerical_gradient_check(bad, *_case(3))
+    assert not report.passed
+    assert "missing" in report.notes["b_hh"] and "shape" in report.notes["W_ih"]
+
+
+def test_step_jacobian_product_matches_autograd():
+    import torch
+
+    H, T, k = 6, 7, 4
+    W = G.scaled_recurrent_matrix(H, 1.2, seed=3)
+    assert G.spectral_radius(W) == pytest.approx(1.2)
+    u, hs, J = G.step_jacobians(W, T, "tanh", seed=3)
+    np.testing.assert_allclose(J[:, 0], (1 - hs[1:, 0, :, None] ** 2) * W[None])
+    prod = np.eye(H)
+    for t in range(T - 1, T - 1 - k, -1):
+        prod = prod @ J[t, 0]
+
+    def run(h):
+        for t in range(T - k, T):
+            h = torch.tanh(torch.from_numpy(u[t, 0]) + h @ torch.from_numpy(W).T)
+        return h
+
+    auto = torch.autograd.functional.jacobian(run, torch.from_numpy(hs[T - k, 0])).numpy()
+    np.testing.assert_allclose(prod, auto, atol=1e-12)
+
+
+@pytest.mark.parametrize("f", ["tanh", "linear", "relu"])
+def test_norms_respect_bound_and_vanish_for_small_radius(f):
+    W = G.scaled_recurrent_matrix(16, 0.5, seed=0)
+    r = G.jacobian_norms_vs_lag(W, 30, f, seed=0)
+    assert r["lag"].tolist() == list(range(1, 31))
+    assert np.all(r["norm"] <= r["bound"] * (1 + 1e-9))
+    assert r["norm"][-1] < 1e-6 * r["norm"][0]
+
+
+def test_linear_rnn_explodes_above_radius_one():
+    r = G.jacobian_norms_vs_lag(G.scaled_recurrent_matrix(16, 1.5, seed=0), 40, "linear", seed=0)
+    assert r["norm"][-1] > 1e5
+
+
+def test_clipping_in_training_caps_the_update_and_single_thread_restores():
+    import torch
+
+    threads = torch.get_num_threads()
+    task = lambda step: G.first_token_task(8, 16, seed=step)  # noqa: E731
+    out = G.train_with_grad_norms(G.make_sign_rnn(8, 0, radius=2.0), task, steps=5, lr=0.05,
+                                  clip=0.5, progress=False)
+    assert out["loss"].shape == (5,) and out["grad_norm"].shape == (5,)
+    assert np.all(np.isfinite(out["loss"])) and np.all(out["grad_norm"] > 0)
+    assert torch.get_num_threads() == threads
+
+
+def test_first_token_task_labels_the_first_sign():
+    x, y = G.first_token_task(6, 50, seed=4)
+    assert tuple(x.shape) == (6, 50, 1)
+    assert ((x[0, :, 0] > 0).float() == y).all()
+
+
+def test_gradient_explorer_builds_and_redraws_headless():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    box = G.gradient_explorer(hidden=8, seed=0)
+    radius, length, nonlin = box.children[0].children
+    assert (radius.value, length.value, nonlin.value) == (1.0, 50, "tanh")
+    assert set(nonlin.options) == {"tanh", "linear", "relu"}
+    radius.value, length.value, nonlin.value = 1.5, 20, "relu"   # each change redraws
+    plt.close("all")
+    for f in ("tanh", "linear", "relu"):
+        fig = G.explorer_figure(1.2, 15, f, hidden=8)
+        ax = fig.axes[0]
+        assert "k=15" in ax.get_title() and ax.get_yscale() == "log"
+        assert ax.get_xlabel().startswith("lag") and ax.get_ylabel()
+        assert len(ax.lines[0].get_xdata()) == 15
+        plt.close(fig)

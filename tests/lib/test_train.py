@@ -1,0 +1,63 @@
+"""Tests of course_utils.lib.train: models, parameter counts, forget-gate bias, determinism, learning."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from course_utils.lib.train import (TrainConfig, count_params, make_model, matched_hidden,  # noqa: E402
+                                recurrent_params, train)
+
+
+@pytest.mark.parametrize("cell,cls", [("rnn", "RNN"), ("lstm", "LSTM"), ("gru", "GRU")])
+@pytest.mark.parametrize("I,H", [(2, 48), (10, 7)])
+def test_recurrent_params_match_torch(cell: str, cls: str, I: int, H: int) -> None:
+    assert recurrent_params(cell, I, H) == sum(p.numel() for p in getattr(torch.nn, cls)(I, H).parameters())
+
+
+def test_model_shapes_and_head() -> None:
+    model = make_model("gru", 3, 5, 2)
+    out = model(torch.randn(6, 4, 3))  # (T, B, I)
+    assert out.shape == (6, 4, 2)
+    assert count_params(model) == recurrent_params("gru", 3, 5) + 5 * 2 + 2
+
+
+def test_forget_bias() -> None:
+    model = make_model("lstm", 2, 6, 1, forget_bias=1.0)
+    b = model.rnn.bias_ih_l0 + model.rnn.bias_hh_l0  # gate order i, f, g, o
+    assert torch.allclose(b[6:12], torch.ones(6))
+    assert not torch.allclose(b[:6], torch.ones(6))
+    with pytest.raises(ValueError):
+        make_model("gru", 2, 6, 1, forget_bias=1.0)
+
+
+def test_matched_hidden_is_closest() -> None:
+    target = recurrent_params("lstm", 2, 48)
+    h = matched_hidden("gru", 2, target)
+    gap = abs(recurrent_params("gru", 2, h) - target)
+    assert gap <= abs(recurrent_params("gru", 2, h - 1) - target)
+    assert gap <= abs(recurrent_params("gru", 2, h + 1) - target)
+    assert h > 48
+
+
+def test_train_records_and_is_deterministic() -> None:
+    cfg = TrainConfig(cell="lstm", T=8, hidden=8, steps=15, batch=16, seed=1)
+    a, b = train(cfg, progress=False), train(cfg, progress=False)
+    assert len(a.losses) == len(a.seconds) == 15
+    assert a.losses == b.losses
+    assert all(s2 >= s1 for s1, s2 in zip(a.seconds, a.seconds[1:]))
+    assert a.baseline == pytest.approx(1 / 6)
+    d = a.to_dict()
+    assert d["config"]["cell"] == "lstm" and len(d["losses"]) == 15
+
+
+def test_train_learns_adding_short() -> None:
+    """A GRU on T=5 gets well below the 0.167 baseline within 150 updates."""
+    run = train(TrainConfig(cell="gru", T=5, hidden=16, steps=150, batch=32, lr=1e-2), progress=False)
+    assert run.final_loss() < 0.5 * run.baseline
+
+
+def test_train_copy_task_runs() -> None:
+    run = train(TrainConfig(cell="rnn", task="copy", T=3, hidden=8, steps=5, batch=4), progress=False)
+    assert len(run.losses) == 5 and run.baseline == pytest.approx(10 * 2.0794415 / 23, rel=1e-6)
