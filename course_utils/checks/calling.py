@@ -54,8 +54,7 @@ def _named(args: tuple, kwargs: dict, names: tuple[str, ...] = ()) -> dict[str, 
 
 def call_safely(fn: Callable[..., Any], case: Case, arg_names: tuple[str, ...] = ()) -> Outcome:
     """Call ``fn`` on fresh copies of the case's inputs. Never raises (KeyboardInterrupt aside)."""
-    args = copy.deepcopy(case.args)
-    kwargs = copy.deepcopy(case.kwargs)
+    args, kwargs = case.inputs()
     pristine = copy.deepcopy((args, kwargs))
     try:
         value = fn(*args, **kwargs)

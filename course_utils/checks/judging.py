@@ -3,7 +3,6 @@ verdicts -> a :class:`~.result.CheckResult`, and :func:`run_spec`, which chains 
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Callable
 
 import numpy as np
@@ -60,7 +59,8 @@ def find_mistake(spec: Spec, case: Case, got: list[tuple[str, Any]],
     """The first catalogued mistake whose output equals the learner's on this case."""
     for mistake in spec.mistakes:
         try:
-            wrong = flatten(spec.output, mistake.fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
+            args, kwargs = case.inputs()
+            wrong = flatten(spec.output, mistake.fn(*args, **kwargs))
         except Exception:  # noqa: BLE001 - a mistake that cannot apply to this case
             continue
         if _all_close(wrong, exp, spec.rtol, spec.atol):

@@ -35,13 +35,36 @@ class Int:
 
 @dataclass
 class Case:
-    """One set of inputs. ``args``/``kwargs`` are passed to the learner's function."""
+    """One set of inputs. ``args``/``kwargs`` are passed to the learner's function.
+
+    Inputs that are not arrays (a function to differentiate, a torch model with its optimizer)
+    are given as ``source``: numpy/torch code that defines ``args`` (a tuple) and optionally
+    ``kwargs``, run afresh for every call (:meth:`inputs`), so linked objects (an optimizer and
+    its model's parameters) stay linked and the grader can rebuild them inside its sandbox from
+    the text alone. With ``source`` set, ``args``/``kwargs`` are ignored.
+    """
 
     label: str
-    args: tuple
+    args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     group: str = "public"
+    source: str | None = None
     _expected: Any = field(default=None, repr=False)
+
+    def inputs(self) -> tuple[tuple, dict]:
+        """Fresh ``(args, kwargs)`` for one call: deep copies, or ``source`` run anew."""
+        if self.source is None:
+            return copy.deepcopy(self.args), copy.deepcopy(self.kwargs)
+        return build_inputs(self.source)
+
+
+def build_inputs(source: str) -> tuple[tuple, dict]:
+    """Run a case's ``source`` (with ``np`` = numpy available) and return its ``args, kwargs``."""
+    import numpy as np
+
+    namespace: dict[str, Any] = {"np": np, "__name__": "case_inputs"}
+    exec(compile(source, "<case inputs>", "exec"), namespace)  # noqa: S102 - course-authored code
+    return tuple(namespace["args"]), dict(namespace.get("kwargs", {}))
 
 
 @dataclass(frozen=True)
@@ -78,7 +101,8 @@ class Spec:
 
     def expected(self, case: Case) -> Any:
         if case._expected is None:
-            case._expected = self.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+            args, kwargs = case.inputs()
+            case._expected = self.reference(*args, **kwargs)
         return case._expected
 
 
