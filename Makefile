@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine with Python 3.11 and pip:
 #   make lab    create .venv if missing, install the pinned versions, open JupyterLab
-#   make test   same set-up, then unit tests, build --check, nbval on solutions/ and notebooks/
+#   make test   same set-up, then lint (ruff), unit tests, build --check, nbval on solutions/ and notebooks/
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -10,7 +10,7 @@ JOBS   ?= 2
 # JupyterLab refuses to run as root (containers, CI images) unless told to.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test setup unit nbval build check-build bench-quick sweep clean
+.PHONY: lab test setup lint unit nbval build check-build bench-quick sweep clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,9 @@ $(STAMP): pyproject.toml | $(PY)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_FLAGS)
 
+lint: $(STAMP)
+	$(VENV)/bin/ruff check course_utils tests benchmarks
+
 unit: $(STAMP)
 	$(PY) -m pytest tests -q -n $(JOBS)
 
@@ -36,7 +39,7 @@ check-build: $(STAMP)
 nbval: $(STAMP)
 	$(PY) -m pytest $(NBVAL) -q -n $(JOBS) --dist loadfile solutions notebooks
 
-test: unit check-build nbval
+test: lint unit check-build nbval
 
 # Maintainers: after editing solutions/, execute them and regenerate notebooks/.
 build: $(STAMP)

@@ -91,6 +91,9 @@ class Spec:
     atol: float = 1e-5
     time_axis: dict[str, int] = field(default_factory=dict)  # leaf name -> time axis
     public_seed: int = 0
+    # Heavy packages the learner's code may import when the grader runs it in its sandbox (numpy
+    # and the standard library always); e.g. ("torch",) for the torch exercises.
+    sandbox_modules: tuple[str, ...] = ()
     # Optional exercise-specific diagnosis, called when every leaf has the right shape and is
     # finite but some value is wrong: diagnose(got, expected, brief) -> text or None, with
     # got/expected as {leaf name: value}. brief=True after a named mistake (adds *where*).
