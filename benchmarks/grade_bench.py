@@ -6,8 +6,10 @@ The class is made from the course's own notebooks: half copies of ``solutions/00
 of ``solutions/01_rnn_basics``, whose exercise cells are replaced in turn by a correct answer,
 the untouched student stub, and realistic mistakes (a missing bias, ReLU for tanh, the state
 not carried, a sign error); two submissions of the class are hostile (an infinite loop, an
-``os._exit``) so the timing includes the sandbox's fault handling. Prints one JSON line:
-wall time, submissions per second, and the score histogram. Not a test: nothing is asserted.
+``os._exit``) so the timing includes the sandbox's fault handling. Every exercise runs in its
+own bubblewrap sandbox (150 sandboxes for 100 submissions, plus re-runs after faults). Prints
+one JSON line: wall time, submissions per second, the score histogram and the median start-up
+cost of one sandbox run. Not a test: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -85,6 +87,25 @@ def make_class(folder: Path, n: int) -> dict[str, str]:
     return made
 
 
+def sandbox_start_cost(n: int = 10) -> float:
+    """Median wall time of one sandbox run that only defines and calls a trivial function
+    (bubblewrap + interpreter + numpy import + one result): the per-exercise fixed cost."""
+    import statistics
+
+    sys.path.insert(0, str(ROOT))
+    from course_utils.grade import sandbox
+
+    job = {"exercise": "f", "context": ["import numpy as np"], "arg_names": ["a"],
+           "cells": [{"id": "f", "source": "def f(a):\n    return a\n"}],
+           "cases": [{"source": "args = (np.zeros(3),)"}]}
+    times = []
+    for _ in range(n):
+        start = time.monotonic()
+        sandbox.run(job, b"", sandbox.Limits(timeout=30))
+        times.append(time.monotonic() - start)
+    return statistics.median(times)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=100)
@@ -114,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "statuses": dict(Counter(e for r in table for e in [r["status"]])),
         "cpus": os.cpu_count(), "load_avg_1min": round(os.getloadavg()[0], 2),
         "python": platform.python_version(), "root": os.geteuid() == 0,
+        "sandbox_start_s": round(sandbox_start_cost(), 3),
         "output": str(out) if args.out else None,
     }))
     if not args.out:

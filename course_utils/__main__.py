@@ -13,6 +13,8 @@ import sys
 COMMANDS = {
     "build": ("course_utils.tools.build", "solutions/ -> notebooks/ (--check, --execute)"),
     "grade": ("course_utils.grade", "grade learners' notebooks in a sandbox"),
+    "check": ("course_utils.grade.selfcheck", "your notebooks' exercises on the public checks"),
+    "gradescope": ("course_utils.grade.gradescope", "build a Gradescope autograder zip"),
     "bench": ("course_utils.tools.bench", "LSTM vs GRU benchmark (CPU or CUDA), JSON out"),
     "sweep": ("course_utils.tools.sweep", "training sweeps -> results/sweeps/"),
     "exercises": ("course_utils.exercises", "list the exercises, their notebooks and points"),

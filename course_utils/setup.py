@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import os
-import platform
 import random
 import sys
 from typing import Any
@@ -42,23 +41,22 @@ def pick_device() -> str:
 
 
 def environment() -> dict[str, Any]:
-    """Versions and hardware, as plain data (notebook 00 shows it; bench records it)."""
-    import numpy as np
-    import torch
+    """Versions and hardware, as plain data (notebook 00 shows it): the short view of
+    :func:`course_utils.lib.measure.machine_info`, which results files record in full."""
+    from .lib.measure import machine_info
 
+    m = machine_info()
     info: dict[str, Any] = {
-        "python": platform.python_version(),
-        "platform": platform.platform(terse=True),
-        "numpy": np.__version__,
-        "torch": torch.__version__,
-        "cpu_threads": torch.get_num_threads(),
-        "cuda_available": torch.cuda.is_available(),
+        "python": m["python"],
+        "platform": m["platform"],
+        "numpy": m["numpy"],
+        "torch": m["torch"],
+        "cpu_threads": m["torch_threads"],
+        "cuda_available": m["gpu"] is not None,
         "colab": in_colab(),
     }
-    if torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(0)
-        info["cuda"] = torch.version.cuda
-        info["cudnn"] = torch.backends.cudnn.version()
+    if m["gpu"] is not None:
+        info.update(gpu=m["gpu"], cuda=m["cuda"], cudnn=m["cudnn"])
     return info
 
 

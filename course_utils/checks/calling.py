@@ -3,11 +3,13 @@ that names the learner's own line (never a file path), and in-place changes dete
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import sys
 import traceback
-from typing import Any, Callable
+import warnings
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -52,12 +54,22 @@ def _named(args: tuple, kwargs: dict, names: tuple[str, ...] = ()) -> dict[str, 
     return out
 
 
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """No warnings and no numpy floating-point messages: a checker cell prints only its result
+    (an overflow in ``np.exp`` is judged by the values it produces, not by a warning)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
 def call_safely(fn: Callable[..., Any], case: Case, arg_names: tuple[str, ...] = ()) -> Outcome:
     """Call ``fn`` on fresh copies of the case's inputs. Never raises (KeyboardInterrupt aside)."""
     args, kwargs = case.inputs()
     pristine = copy.deepcopy((args, kwargs))
     try:
-        value = fn(*args, **kwargs)
+        with quiet():
+            value = fn(*args, **kwargs)
     except KeyboardInterrupt:
         raise
     except NotImplementedError:

@@ -1,5 +1,9 @@
 """Judging: one case's outcome -> a verdict (with the named mistake or *where* it goes wrong), the
-verdicts -> a :class:`~.result.CheckResult`, and :func:`run_spec`, which chains calling and judging."""
+verdicts -> a :class:`~.result.CheckResult`, and :func:`run_spec`, which chains calling and judging.
+
+Notebook checker and grader share this path (the grader calls :func:`judge` and :func:`summarize`
+on the values its sandbox returns), so every message below reaches both.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .calling import call_safely
+from .calling import call_safely, quiet
 from .result import FAILED, NOT_IMPLEMENTED, CaseOutcome, CheckResult
 from .spec import Case, Mistake, Outcome, Spec
-from .structure import StructureError, describe, type_name, flatten
+from .structure import StructureError, flatten, type_name
+
+Leaves = list[tuple[str, Any]]
+
 
 def _leaf_close(got: Any, exp: Any, rtol: float, atol: float) -> bool:
     if isinstance(exp, int):
@@ -20,8 +27,40 @@ def _leaf_close(got: Any, exp: Any, rtol: float, atol: float) -> bool:
     return bool(np.all(np.isfinite(got)) and np.allclose(got, exp, rtol=rtol, atol=atol))
 
 
-def _all_close(got: list[tuple[str, Any]], exp: list[tuple[str, Any]], rtol: float, atol: float) -> bool:
-    return len(got) == len(exp) and all(_leaf_close(g, e, rtol, atol) for (_, g), (_, e) in zip(got, exp))
+def _all_close(got: Leaves, exp: Leaves, rtol: float, atol: float) -> bool:
+    return len(got) == len(exp) and all(_leaf_close(g, e, rtol, atol)
+                                        for (_, g), (_, e) in zip(got, exp))
+
+
+def _leaf_same(got: Any, wrong: Any, rtol: float, atol: float) -> bool:
+    """Like :func:`_leaf_close`, but NaN and inf count as equal where both have them: a mistake
+    that overflows is recognised by its NaNs."""
+    if isinstance(wrong, int) or isinstance(got, int):
+        return got == wrong and isinstance(got, int) and isinstance(wrong, int)
+    if not isinstance(got, np.ndarray) or not isinstance(wrong, np.ndarray):
+        return False
+    return got.shape == wrong.shape and bool(
+        np.allclose(got, wrong, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def _all_same(got: Leaves, wrong: Leaves, rtol: float, atol: float) -> bool:
+    return len(got) == len(wrong) and all(_leaf_same(g, w, rtol, atol)
+                                          for (_, g), (_, w) in zip(got, wrong))
+
+
+def _first_wrong_step(spec: Spec, name: str, got: np.ndarray, exp: np.ndarray) -> str:
+    """Where along the time axis (if the leaf has one) the values first go wrong."""
+    axis = spec.time_axis.get(name)
+    if axis is None or got.ndim <= axis:
+        return ""
+    bad = np.moveaxis(~np.isclose(got, exp, rtol=spec.rtol, atol=spec.atol), axis, 0)
+    steps = np.nonzero(bad.reshape(bad.shape[0], -1).any(axis=1))[0]
+    if not steps.size:
+        return ""
+    text = f"; the first wrong time step is t={int(steps[0])}"
+    if steps[0] > 0:
+        text += f" (t=0..{int(steps[0]) - 1} are right)"
+    return text
 
 
 def _mismatch_text(spec: Spec, name: str, got: Any, exp: Any) -> str:
@@ -35,43 +74,63 @@ def _mismatch_text(spec: Spec, name: str, got: Any, exp: Any) -> str:
             text += " (same number of entries: a reshape or axis order mix-up?)"
         return text
     if not np.all(np.isfinite(got)):
-        return f"{name} contains NaN or inf values"
+        text = f"{name} contains NaN or inf values"
+        if np.all(np.isfinite(exp)):
+            text += (" where the expected values are finite (from an overflow such as np.exp "
+                     "of a large number, a 0 / 0, or an array left uninitialised by np.empty?)")
+        return text
     err = np.abs(got - exp)
-    worst = np.unravel_index(int(np.argmax(err)), err.shape)
-    text = f"{name} has the right shape {exp.shape} but wrong values (max abs error {err.max():.3g} at index {tuple(int(i) for i in worst)})"
-    axis = spec.time_axis.get(name)
-    if axis is not None and got.ndim > axis:
-        bad = np.moveaxis(~np.isclose(got, exp, rtol=spec.rtol, atol=spec.atol), axis, 0)
-        steps = np.nonzero(bad.reshape(bad.shape[0], -1).any(axis=1))[0]
-        if steps.size:
-            text += f"; the first wrong time step is t={int(steps[0])}"
-            if steps[0] > 0:
-                text += f" (t=0..{int(steps[0]) - 1} are right)"
-    return text
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
+    return (f"{name} has the right shape {exp.shape} but wrong values (max abs error "
+            f"{err.max():.3g} at index {worst})" + _first_wrong_step(spec, name, got, exp))
 
 
-def expected_leaves(spec: Spec, case: Case) -> list[tuple[str, Any]]:
-    return flatten(spec.output, spec.expected(case), where="the reference")
+def _unused_state_hint(spec: Spec, case: Case, got: Leaves, exp: Leaves) -> str:
+    """"the first step is already wrong: is h0 used?" when every step of a time-axis leaf is
+    wrong from t=0 and the case's initial state (``spec.initial_state``) is not zero."""
+    if not spec.initial_state:
+        return ""
+    for (name, g), (_, e) in zip(got, exp):
+        axis = spec.time_axis.get(name)
+        if axis is None or not isinstance(g, np.ndarray) or g.shape != e.shape or g.ndim <= axis:
+            continue
+        bad = np.moveaxis(~np.isclose(g, e, rtol=spec.rtol, atol=spec.atol), axis, 0)
+        if bad.shape[0] > 1 and bad.reshape(bad.shape[0], -1).any(axis=1).all():
+            args, kwargs = case.inputs()
+            named = {**dict(zip(spec.arg_names, args)), **kwargs}
+            used = [n for n in spec.initial_state
+                    if n in named and np.any(np.asarray(named[n], dtype=float) != 0)]
+            if used:
+                return (f"; the first step is already wrong: is {' / '.join(used)} used? "
+                        "(if it is, the error is inside the step)")
+        return ""
+    return ""
 
 
-def find_mistake(spec: Spec, case: Case, got: list[tuple[str, Any]],
-                 exp: list[tuple[str, Any]]) -> Mistake | None:
+def expected_leaves(spec: Spec, case: Case) -> Leaves:
+    with quiet():
+        return flatten(spec.output, spec.expected(case), where="the reference")
+
+
+def find_mistake(spec: Spec, case: Case, got: Leaves, exp: Leaves) -> Mistake | None:
     """The first catalogued mistake whose output equals the learner's on this case."""
     for mistake in spec.mistakes:
         try:
             args, kwargs = case.inputs()
-            wrong = flatten(spec.output, mistake.fn(*args, **kwargs))
+            with quiet():
+                wrong = flatten(spec.output, mistake.fn(*args, **kwargs))
         except Exception:  # noqa: BLE001 - a mistake that cannot apply to this case
             continue
         if _all_close(wrong, exp, spec.rtol, spec.atol):
             continue  # indistinguishable from the right answer on this case
-        if _all_close(got, wrong, spec.rtol, spec.atol):
+        if _all_same(got, wrong, spec.rtol, spec.atol):
             return mistake
     return None
 
 
-def _diagnosis(spec: Spec, got: list[tuple[str, Any]], exp: list[tuple[str, Any]], brief: bool) -> str | None:
-    """The spec's own diagnosis, when it has one and every leaf has the right shape and is finite."""
+def _diagnosis(spec: Spec, got: Leaves, exp: Leaves, brief: bool) -> str | None:
+    """The spec's own diagnosis, when it has one and every leaf has the right shape and is
+    finite."""
     if spec.diagnose is None:
         return None
     for (_, g), (_, e) in zip(got, exp):
@@ -84,8 +143,10 @@ def _diagnosis(spec: Spec, got: list[tuple[str, Any]], exp: list[tuple[str, Any]
 
 def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
     """Verdict on one case. Plain data in, plain data out; never shows expected values."""
+    batch = case.dims.get("B")
+
     def fail(message: str, mistake: str | None = None) -> CaseOutcome:
-        return CaseOutcome(case.label, case.group, False, message, mistake)
+        return CaseOutcome(case.label, case.group, False, message, mistake, batch)
 
     if outcome.not_implemented:
         return fail("not implemented yet")
@@ -93,16 +154,16 @@ def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
         return fail(f"your function raised {outcome.error}")
     if outcome.mutated:
         names = ", ".join(f"`{n}`" for n in outcome.mutated)
-        return fail(f"your function modified its input {names} in place (e.g. `+=` or `[...] =` on "
-                    "an argument); the caller's arrays must stay unchanged — build new arrays instead",
-                    "modified an input in place")
+        return fail(f"your function modified its input {names} in place (e.g. `+=` or `[...] =` "
+                    "on an argument); the caller's arrays must stay unchanged — build new arrays "
+                    "instead", "modified an input in place")
     exp = expected_leaves(spec, case)
     try:
         got = flatten(spec.output, outcome.value)
     except StructureError as exc:
         return fail(str(exc))
     if _all_close(got, exp, spec.rtol, spec.atol):
-        return CaseOutcome(case.label, case.group, True)
+        return CaseOutcome(case.label, case.group, True, batch=batch)
     mistake = find_mistake(spec, case, got, exp)
     detail = _diagnosis(spec, got, exp, brief=mistake is not None)
     if mistake is not None:
@@ -112,11 +173,23 @@ def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
         return fail(detail)
     for (name, g), (_, e) in zip(got, exp):
         if not _leaf_close(g, e, spec.rtol, spec.atol):
-            return fail(_mismatch_text(spec, name, g, e))
+            return fail(_mismatch_text(spec, name, g, e) + _unused_state_hint(spec, case, got, exp))
     return fail("wrong result")  # unreachable in practice
 
 
+def _batch_note(outcomes: list[CaseOutcome]) -> str:
+    """"passes at batch 1, fails at batch 3" when every batch-1 case passes and a larger batch
+    fails: the bug mixes up (or drops) the rows of the batch."""
+    ones = [o for o in outcomes if o.batch == 1]
+    failing = [o.batch for o in outcomes if not o.passed and o.batch is not None and o.batch > 1]
+    if not ones or not all(o.passed for o in ones) or not failing:
+        return ""
+    sizes = " and ".join(str(b) for b in dict.fromkeys(failing))
+    return f"passes at batch 1, fails at batch {sizes}; "
+
+
 def summarize(spec: Spec, outcomes: list[CaseOutcome], hidden: bool = False) -> CheckResult:
+    """The verdicts on all cases -> one :class:`CheckResult` (the first failing case speaks)."""
     n = len(outcomes)
     kind = "hidden" if hidden else "public"
     if outcomes and all(o.passed for o in outcomes):
@@ -124,10 +197,12 @@ def summarize(spec: Spec, outcomes: list[CaseOutcome], hidden: bool = False) -> 
     if outcomes and all(o.message == "not implemented yet" for o in outcomes):
         return CheckResult(spec.id, False,
                            "not implemented yet — replace `raise NotImplementedError()` with your "
-                           "code, then run this cell again.", status=NOT_IMPLEMENTED, cases=outcomes)
+                           "code, then run this cell again.", status=NOT_IMPLEMENTED,
+                           cases=outcomes)
     first = next(o for o in outcomes if not o.passed)
     k = sum(o.passed for o in outcomes)
-    msg = f"{first.message} [case {first.label}; {k} of {n} {kind} cases passed]"
+    msg = (f"{first.message} [case {first.label}; {_batch_note(outcomes)}"
+           f"{k} of {n} {kind} cases passed]")
     return CheckResult(spec.id, False, msg, status=FAILED, mistake=first.mistake, cases=outcomes)
 
 
@@ -143,8 +218,8 @@ def run_spec(spec: Spec, fn: Any, seed: int | None = None) -> CheckResult:
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - a checker never raises
-        return CheckResult(spec.id, False, f"the checker itself failed ({type(exc).__name__}: {exc}); "
-                           "please report this to the course maintainers")
+        return CheckResult(spec.id, False, f"the checker itself failed ({type(exc).__name__}: "
+                           f"{exc}); please report this to the course maintainers")
 
 
 def make_checker(spec: Spec) -> Callable[..., CheckResult]:

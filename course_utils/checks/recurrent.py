@@ -12,7 +12,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .sequence_mistakes import sequence_mistakes
 from .spec import Case, Mistake
+
+__all__ = ["DIMS", "GATES", "cell_cases", "seq_cases", "random_params", "rng_for",
+           "torch_module", "unroll", "inside_time_step", "sequence_mistakes", "sigmoid",
+           "cell_reference", "forward_reference"]
 
 # (T, B, I, H): all distinct within a case; batch 3, 1 and 2.
 DIMS: tuple[tuple[int, int, int, int], ...] = ((6, 3, 5, 4), (5, 1, 3, 7), (7, 2, 4, 5))
@@ -39,7 +44,7 @@ def _label(T: int | None, B: int, I: int, H: int, seed: int) -> str:
     return f"{t}B={B}, I={I}, H={H}, seed {seed}"
 
 
-def cell_cases(seed: int, kind: str, group: str = "public") -> list[Case]:
+def cell_cases(seed: int, kind: str) -> list[Case]:
     """Cases for ``*_cell_forward(x_t, h_prev, [c_prev,] W_ih, W_hh, b_ih, b_hh)``."""
     cases = []
     for i, (_, B, I, H) in enumerate(DIMS):
@@ -48,12 +53,13 @@ def cell_cases(seed: int, kind: str, group: str = "public") -> list[Case]:
         h = rng.normal(0.0, 0.8, size=(B, H))
         state = (h, rng.normal(size=(B, H))) if kind == "lstm" else (h,)
         params = random_params(rng, GATES[kind], I, H)
-        cases.append(Case(_label(None, B, I, H, seed), (x_t, *state, *params), group=group))
+        cases.append(Case(_label(None, B, I, H, seed), (x_t, *state, *params),
+                          dims={"B": B, "I": I, "H": H}))
     return cases
 
 
-def seq_cases(seed: int, kind: str, group: str = "public") -> list[Case]:
-    """Cases for ``*_forward(x, h0, [c0,] W_ih, W_hh, b_ih, b_hh)``."""
+def seq_cases(seed: int, kind: str) -> list[Case]:
+    """Cases for ``*_forward(x, h0, [c0,] W_ih, W_hh, b_ih, b_hh)`` (non-zero h0 and c0)."""
     cases = []
     for i, (T, B, I, H) in enumerate(DIMS):
         rng = rng_for(seed, 100 + i)
@@ -61,7 +67,8 @@ def seq_cases(seed: int, kind: str, group: str = "public") -> list[Case]:
         h0 = rng.normal(0.0, 0.8, size=(B, H))
         state = (h0, rng.normal(size=(B, H))) if kind == "lstm" else (h0,)
         params = random_params(rng, GATES[kind], I, H)
-        cases.append(Case(_label(T, B, I, H, seed), (x, *state, *params), group=group))
+        cases.append(Case(_label(T, B, I, H, seed), (x, *state, *params),
+                          dims={"T": T, "B": B, "I": I, "H": H}))
     return cases
 
 
@@ -106,6 +113,14 @@ def unroll(cell: Callable[..., Any], lstm: bool = False) -> Callable[..., Any]:
     return forward
 
 
+def inside_time_step(mistakes: list[Mistake], exercise: str, lstm: bool = False) -> list[Mistake]:
+    """A cell exercise's mistakes, looked for in its sequence exercise: each wrong step unrolled
+    over time (:func:`unroll`), named "... (inside the time step)", its explanation pointing at
+    the cell ``exercise``. Mistakes flagged ``in_sequence=False`` are left out."""
+    return [Mistake(f"{m.name} (inside the time step)", f"{m.explain} — check {exercise}",
+                    unroll(m.fn, lstm)) for m in mistakes if m.in_sequence]
+
+
 def sigmoid(a: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-a))
 
@@ -146,50 +161,3 @@ def forward_reference(kind: str) -> Callable[..., Any]:
 
     reference.__name__ = f"ref_{kind}_forward"
     return reference
-
-
-def sequence_mistakes(cell: Callable[..., np.ndarray], module: str) -> list[Mistake]:
-    """The sequence-level mistakes of a single-state RNN (tanh RNN, GRU), built around the
-    *correct* numpy ``cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh)``; ``module`` names the torch
-    class in the explanations ("torch.nn.RNN")."""
-
-    def run(x, h0, *p):
-        h, outs = h0, []
-        for t in range(x.shape[0]):
-            h = cell(x[t], h, *p)
-            outs.append(h)
-        return outs
-
-    def state_not_carried(x, h0, *p):
-        outs = [cell(x[t], h0, *p) for t in range(x.shape[0])]
-        return np.stack(outs), outs[-1]
-
-    def with_outputs(arrange: Callable[[list, np.ndarray], tuple]) -> Callable[..., tuple]:
-        return lambda x, h0, *p: arrange(run(x, h0, *p), h0)
-
-    def input_backwards(x, h0, *p):
-        outs = run(x[::-1], h0, *p)
-        return np.stack(outs), outs[-1]
-
-    return [
-        Mistake("the hidden state not carried", "every step must use the h computed at the "
-                "previous step, not h0: update h inside the loop", state_not_carried),
-        Mistake("the outputs in reversed order", "output[t] must be the state after reading "
-                "x[0..t]; append each step's h in time order",
-                with_outputs(lambda o, h0: (np.stack(o[::-1]), o[-1]))),
-        Mistake("an off-by-one in time", "output[t] is the state *after* step t (h_1 ... h_T); "
-                "h0 is not part of output",
-                with_outputs(lambda o, h0: (np.stack([h0] + o[:-1]), o[-1]))),
-        Mistake("h0 included in output", "output has T steps (h_1 ... h_T), not T + 1",
-                with_outputs(lambda o, h0: (np.stack([h0] + o), o[-1]))),
-        Mistake("h_n taken from the first step", "h_n is the state after the last step, output[-1]",
-                with_outputs(lambda o, h0: (np.stack(o), o[0]))),
-        Mistake("a batch-first / time-major confusion", "stack the outputs along axis 0 so output "
-                f"has shape (seq_len, batch, hidden) like {module}'s default",
-                with_outputs(lambda o, h0: (np.stack(o, axis=1), o[-1]))),
-        Mistake("h_n with a leading layer axis", f"{module} returns h_n as (num_layers, batch, "
-                "hidden); this exercise wants h_n of shape (batch, hidden)",
-                with_outputs(lambda o, h0: (np.stack(o), o[-1][None]))),
-        Mistake("the input read backwards in time", "loop t = 0, 1, ..., T-1 over x[t]",
-                input_backwards),
-    ]

@@ -32,10 +32,11 @@ class CaseOutcome:
     passed: bool
     message: str = ""
     mistake: str | None = None
+    batch: int | None = None  # the case's batch size, when it has one
 
     def to_dict(self) -> dict[str, Any]:
         return {"label": self.label, "group": self.group, "passed": self.passed,
-                "message": self.message, "mistake": self.mistake}
+                "message": self.message, "mistake": self.mistake, "batch": self.batch}
 
 
 @dataclass
@@ -73,13 +74,6 @@ class CheckResult:
     @property
     def n_cases(self) -> int:
         return len(self.cases)
-
-    def fraction_by_group(self) -> dict[str, float]:
-        """Fraction of cases passed in each case group (used for partial credit)."""
-        groups: dict[str, list[bool]] = {}
-        for c in self.cases:
-            groups.setdefault(c.group, []).append(c.passed)
-        return {g: sum(v) / len(v) for g, v in groups.items()}
 
     def to_dict(self) -> dict[str, Any]:
         return {"exercise": self.exercise, "passed": self.passed, "status": self.status,

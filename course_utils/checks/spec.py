@@ -42,6 +42,10 @@ class Case:
     ``kwargs``, run afresh for every call (:meth:`inputs`), so linked objects (an optimizer and
     its model's parameters) stay linked and the grader can rebuild them inside its sandbox from
     the text alone. With ``source`` set, ``args``/``kwargs`` are ignored.
+
+    ``dims`` names the case's sizes (``{"T": 6, "B": 3, "I": 5, "H": 4}``) as data, so the engine
+    can say where a function fails ("passes at batch 1, fails at batch 3") without parsing
+    ``label``; the key ``"B"`` is the batch size. ``group`` is "public", or "hidden" in the grader.
     """
 
     label: str
@@ -49,6 +53,7 @@ class Case:
     kwargs: dict = field(default_factory=dict)
     group: str = "public"
     source: str | None = None
+    dims: dict[str, int] = field(default_factory=dict)
     _expected: Any = field(default=None, repr=False)
 
     def inputs(self) -> tuple[tuple, dict]:
@@ -69,15 +74,32 @@ def build_inputs(source: str) -> tuple[tuple, dict]:
 
 @dataclass(frozen=True)
 class Mistake:
-    """A known wrong variant: ``fn`` has the exercise's signature and computes the mistake."""
+    """A known wrong variant: ``fn`` has the exercise's signature and computes the mistake.
+
+    ``in_sequence``: for a mistake of one time step (a cell exercise), whether
+    :func:`~.recurrent.inside_time_step` also looks for it in the sequence exercise that loops
+    over the cell; False for a slip that a loop cannot reproduce as such (returning one batch row).
+    """
 
     name: str
     explain: str
     fn: Callable[..., Any]
+    in_sequence: bool = True
 
 
 @dataclass
 class Spec:
+    """One exercise's checker as data (see the module docstring for the fields' roles).
+
+    ``id`` is the exercise function's name, ``notebook`` the notebook's slug ("03_lstm"),
+    ``arg_names`` the parameter names (for messages about in-place changes), ``points`` the
+    grader's weight. ``time_axis`` maps an output leaf to its time axis, so a wrong value is
+    reported with the first wrong time step; ``initial_state`` names the arguments that hold an
+    initial state ("h0", "c0"), so a sequence that is wrong from its first step asks whether they
+    are used. :meth:`cases` makes the cases of a seed, :meth:`expected` caches the reference's
+    answer on a case.
+    """
+
     id: str
     title: str
     notebook: str
@@ -90,10 +112,14 @@ class Spec:
     rtol: float = 1e-4
     atol: float = 1e-5
     time_axis: dict[str, int] = field(default_factory=dict)  # leaf name -> time axis
+    initial_state: tuple[str, ...] = ()  # argument names of initial states, e.g. ("h0", "c0")
     public_seed: int = 0
     # Heavy packages the learner's code may import when the grader runs it in its sandbox (numpy
     # and the standard library always); e.g. ("torch",) for the torch exercises.
     sandbox_modules: tuple[str, ...] = ()
+    # Torch functions / aten ops the learner's function must not call (the grader records them
+    # in its sandbox), e.g. the fused LSTM kernels for an exercise that asks for the recurrence.
+    forbidden_calls: tuple[str, ...] = ()
     # Optional exercise-specific diagnosis, called when every leaf has the right shape and is
     # finite but some value is wrong: diagnose(got, expected, brief) -> text or None, with
     # got/expected as {leaf name: value}. brief=True after a named mistake (adds *where*).

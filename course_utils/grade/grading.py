@@ -1,129 +1,56 @@
-"""Grade one submission: hidden cases in, raw outputs back, verdicts by the shared specs.
+"""Grade one submission: each exercise in a fresh sandbox, raw values back, judged outside.
 
-The flow for a submission of course notebook N:
+For each exercise E of the submission's notebook (see :mod:`.plan` for the cases):
 
-1. cases: ``spec.cases(hidden_seed)`` for every exercise of N, generated (and their torch
-   references computed) once per batch in the grader process;
-2. the sandbox runs the instructor's ``grader-context`` cells of ``solutions/N.ipynb`` and the
-   learner's exercise cells, calls each function on the hidden inputs and hands back raw
-   return values as plain data (:mod:`.serialize`);
-3. the grader rebuilds each value, wraps it in the checkers' :class:`~course_utils.checks.Outcome`
-   and calls the same :func:`~course_utils.checks.spec.judge` / :func:`summarize` as the
-   notebook checkers, so both can never disagree.
+1. a fresh sandbox (:mod:`.sandbox`) runs the instructor's ``grader-context`` cells and the
+   learner's exercise cells in notebook order up to E's cell, calls E on every case and hands
+   back raw return values as plain data — so a patch of ``json`` or numpy made while grading
+   one exercise cannot touch another;
+2. the grader, which never enters the sandbox, rebuilds each value, wraps it in an
+   :class:`~course_utils.checks.spec.Outcome` and calls the same
+   :func:`~course_utils.checks.judging.judge` / :func:`summarize` as the notebook checkers.
 
-If the sandbox dies or times out, the exercise it was working on (from its progress lines) gets
-the blame and a zero, and the sandbox is run again for the remaining exercises (without that
-exercise's cell when its top-level code was the culprit): one runaway exercise costs only its
-own points.
-
-Scoring: each exercise earns ``points * (hidden cases passed / hidden cases)``, rounded to
-0.01 (partial credit); ``Spec.points`` come from the registry.
+If a run dies or times out while running another exercise's cell at top level, that cell gets
+the blame (and its exercise a zero) and E is run again without it; a fault while E's own cell
+or calls run costs only E. Scoring: ``points * (cases passed / cases)``, rounded to 0.01.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import re
+import signal
 import sys
-import threading
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from . import discover
-from .sandbox import Limits, RunOutcome, run_worker
-from .serialize import DecodeError, decode_value, encode_inputs, save_npz_bytes
-
-GRADER_VERSION = "1"
-
-
-@dataclass
-class NotebookPlan:
-    """Everything about one course notebook that is the same for every submission."""
-
-    name: str
-    exercise_ids: list[str]
-    context: list[str]
-    cases: dict[str, list[Any]]            # exercise id -> list[Case] (hidden, with expected)
-    case_trees: dict[str, list[dict]]      # exercise id -> [{"args": tree, "kwargs": tree}]
-    npz: bytes
-    torch: bool
-    fingerprint: str
+from .plan import NotebookPlan, PlanCache
+from .record import ExerciseResult, SubmissionRecord
+from .sandbox import Limits, RunOutcome, run
+from .serialize import DecodeError, decode_value
 
 
 @dataclass
 class Batch:
-    seed: int
+    """How this batch runs learner code (shared by every submission)."""
+
+    plans: PlanCache
     limits: Limits
-    solutions: Path
-    hide: list[str]
-    plans: dict[str, NotebookPlan] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def plan(self, notebook: str) -> NotebookPlan:
-        with self._lock:
-            if notebook not in self.plans:
-                self.plans[notebook] = make_plan(notebook, self.seed, self.solutions, self.warnings)
-            return self.plans[notebook]
+    mode: str = "bwrap"                 # "bwrap" | "none"
+    runner_site: list[str] | None = None
+    seed_hash: str = ""
 
 
-def _hide_seed(label: str) -> str:
-    return re.sub(r"seed\s*-?\d+", "hidden seed", label)
-
-
-def make_plan(notebook: str, seed: int, solutions: Path, warnings: list[str]) -> NotebookPlan:
+def _spec(ex: str):
     from ..checks import SPECS
 
-    ids = [s.id for s in SPECS.values() if s.notebook == notebook]
-    sol = solutions / f"{notebook}.ipynb"
-    if sol.is_file():
-        context = discover.grader_context(sol)
-    else:
-        context = ["import numpy as np"]
-        warnings.append(f"warning: {sol} not found; grading {notebook} with `import numpy as np` "
-                        "as its only context")
-    cases, trees, arrays, torch = {}, {}, {}, False
-    for ex in ids:
-        spec = SPECS[ex]
-        cases[ex] = spec.cases(seed)
-        trees[ex] = []
-        for j, case in enumerate(cases[ex]):
-            case.label = _hide_seed(case.label)
-            case.group = "hidden"
-            spec.expected(case)  # computed once, here, in the grader process
-            tree, arr = encode_inputs({"args": tuple(case.args), "kwargs": dict(case.kwargs)},
-                                      prefix=f"{ex}.{j}.a")
-            arrays.update(arr)
-            trees[ex].append({"args": tree["args"], "kwargs": tree["kwargs"]})
-            torch = torch or '"torch": true' in json.dumps(tree)
-    h = hashlib.sha256(GRADER_VERSION.encode())
-    for ex in ids:
-        s = SPECS[ex]
-        h.update(f"{ex}|{s.points}|{s.rtol}|{s.atol}|{len(s.mistakes)}|{s.output!r}".encode())
-    for src in context:
-        h.update(src.encode())
-    return NotebookPlan(notebook, ids, context, cases, trees, save_npz_bytes(arrays), torch,
-                        h.hexdigest()[:16])
+    return SPECS[ex]
 
 
-def course_notebooks() -> dict[str, list[str]]:
-    from ..exercises import by_notebook
-
-    return {nb: [e.id for e in exs] for nb, exs in by_notebook().items()}
-
-
-# --------------------------------------------------------------------------- one submission
-def _exercise_entry(ex: str, status: str, message: str, score: float = 0.0, n_passed: int = 0,
-                    n_cases: int = 0, mistake: str | None = None, notes: list[str] | None = None) -> dict:
-    from ..checks import SPECS
-
-    spec = SPECS[ex]
-    return {"id": ex, "title": spec.title, "status": status, "message": message,
-            "score": round(score, 2), "max_score": float(spec.points), "n_passed": n_passed,
-            "n_cases": n_cases, "mistake": mistake, "notes": notes or []}
+def entry(ex: str, status: str, message: str, notes: list[str] | None = None) -> ExerciseResult:
+    spec = _spec(ex)
+    return ExerciseResult(ex, spec.title, status, message, 0.0, float(spec.points),
+                          notes=list(notes or []))
 
 
 def _outcome(raw: Any, arg_names: tuple[str, ...]):
@@ -144,138 +71,156 @@ def _outcome(raw: Any, arg_names: tuple[str, ...]):
     return Outcome(value=value, mutated=mutated)
 
 
-def judge_exercise(ex: str, plan: NotebookPlan, raw_cases: Any, notes: list[str]) -> dict:
-    from ..checks import SPECS
-    from ..checks.result import CaseOutcome
-    from ..checks.judging import judge, summarize
+def _forbidden_calls(raw: Any, forbidden: tuple[str, ...]) -> list[str]:
+    calls = raw.get("calls") if type(raw) is dict else None
+    return sorted({c for c in calls if c in forbidden}) if type(calls) is list else []
 
-    spec = SPECS[ex]
-    cases = plan.cases[ex]
+
+def judge_exercise(ex: str, plan: NotebookPlan, raw_cases: Any, notes: list[str]) -> ExerciseResult:
+    """The verdict on one exercise from the runner's raw outcomes (untrusted data)."""
+    from ..checks.judging import judge, summarize
+    from ..checks.result import CaseOutcome
+
+    spec, ex_plan = _spec(ex), plan.exercises[ex]
     raw_cases = raw_cases if type(raw_cases) is list else []
     outcomes = []
-    for j, case in enumerate(cases):
+    for j, case in enumerate(ex_plan.cases):
         raw = raw_cases[j] if j < len(raw_cases) else None
+        calls = _forbidden_calls(raw, ex_plan.forbidden)
+        if calls:
+            names = ", ".join(f"`torch.{c}`" for c in calls)
+            outcomes.append(CaseOutcome(case.label, case.group, False,
+                            f"your function calls PyTorch's fused recurrent kernel ({names}, e.g. "
+                            "through torch.nn.LSTM): this exercise asks you to write the "
+                            "recurrence yourself", "called a fused RNN kernel"))
+            continue
         try:
             outcomes.append(judge(spec, case, _outcome(raw, spec.arg_names)))
         except Exception as exc:  # noqa: BLE001 - whatever came back, it is a failed case
-            outcomes.append(CaseOutcome(case.label, case.group, False,
-                                        f"the returned value could not be judged ({type(exc).__name__})"))
-    result = summarize(spec, outcomes, hidden=True)
+            outcomes.append(CaseOutcome(case.label, case.group, False, "the returned value could "
+                                        f"not be judged ({type(exc).__name__})"))
+    result = summarize(spec, outcomes, hidden=plan.hidden)
     n_pass = sum(o.passed for o in outcomes)
     score = float(spec.points) * n_pass / len(outcomes) if outcomes else 0.0
-    return _exercise_entry(ex, result.status, result.message, score, n_pass, len(outcomes),
-                           result.mistake, notes)
+    return ExerciseResult(ex, spec.title, result.status, result.message, round(score, 2),
+                          float(spec.points), n_pass, len(outcomes), result.mistake, list(notes))
 
 
-def _blame(run: RunOutcome, pending: list[str]) -> str | None:
-    parts = run.last_progress.split()
-    if len(parts) >= 2 and parts[0] in ("cell", "case") and parts[1] in pending:
-        return parts[1]
-    return None
-
-
-def _fault_text(run: RunOutcome, limits: Limits, during: str) -> tuple[str, str]:
-    if run.timed_out:
-        return "timeout", (f"stopped after {limits.timeout:g} s {during} (an infinite loop, or far "
-                           "too slow?)")
-    rc = run.returncode
+def fault_text(run_: RunOutcome, limits: Limits, during: str) -> tuple[str, str]:
+    """(status, message) for a run that produced no result."""
+    if run_.timed_out:
+        return "timeout", (f"stopped after {limits.timeout:g} s {during} (an infinite loop, or "
+                           "far too slow?)")
+    rc = run_.returncode
     if rc is not None and rc < 0:
-        import signal as _signal
-
         try:
-            name = _signal.Signals(-rc).name
+            name = signal.Signals(-rc).name
         except ValueError:
             name = str(-rc)
         extra = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (killed: memory or time limit, "
                  "or the code killed its own process)", "SIGSEGV": " (crash)"}.get(name, "")
         return "crashed", f"the grading process died with {name}{extra} {during}"
-    return "crashed", f"the grading process ended early (exit status {rc}) {during}; does your code call os._exit, sys.exit or kill its own process?"
+    return "crashed", (f"the grading process ended early (exit status {rc}) {during}; does "
+                       "your code call os._exit, sys.exit or kill its own process?")
 
 
-def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch) -> tuple[list[dict], str, list[int]]:
-    """Run the sandbox (again after a fault, without the faulty cell) and judge every exercise."""
+def _job(ex: str, plan: NotebookPlan, cells: list[discover.ExerciseCell]) -> dict[str, Any]:
+    ex_plan = plan.exercises[ex]
+    return {"exercise": ex, "context": plan.context, "arg_names": list(_spec(ex).arg_names),
+            "cells": [{"id": c.id, "source": c.source} for c in cells],
+            "cases": ex_plan.payloads, "forbidden": list(ex_plan.forbidden)}
+
+
+def grade_exercise(ex: str, plan: NotebookPlan, batch: Batch, cells: list[discover.ExerciseCell],
+                   bad: dict[str, ExerciseResult], uids: list[int]) -> ExerciseResult:
+    """Run E in fresh sandboxes until it has a verdict; cells found faulty go into ``bad``."""
+    own = next(c for c in cells if c.id == ex)
+    while True:
+        todo = [c for c in cells if c.index <= own.index and c.id not in bad]
+        ex_plan = plan.exercises[ex]
+        out = run(_job(ex, plan, todo), plan.npz, batch.limits, batch.mode, ex_plan.modules,
+                  batch.runner_site)
+        uids += [out.uid] if out.uid is not None else []
+        if out.cases is not None:
+            return judge_exercise(ex, plan, out.cases, own.notes)
+        p = out.progress
+        if p.cell is not None and p.cell != ex and p.cell in {c.id for c in todo}:
+            status, text = fault_text(out, batch.limits, f"while running the cell of `{p.cell}`")
+            bad[p.cell] = entry(p.cell, status, text, next(c.notes for c in cells
+                                                           if c.id == p.cell))
+            continue  # its top-level code is the problem: run E again without it
+        if p.cell == ex:
+            status, text = fault_text(out, batch.limits, f"while running the cell of `{ex}`")
+        elif p.case is not None:
+            status, text = fault_text(out, batch.limits,
+                                      f"while calling `{ex}` on case {p.case + 1}")
+        elif out.fatal and p.started:
+            status, text = "crashed", ("the grader could not run the instructor's context: "
+                                       + out.fatal.strip().splitlines()[-1][:200])
+        else:
+            status, text = fault_text(out, batch.limits, "before any of your code ran")
+        bad[ex] = entry(ex, status, text, own.notes)
+        return bad[ex]
+
+
+def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch,
+                   uids: list[int]) -> list[ExerciseResult]:
+    """Every exercise of the notebook, each in its own fresh sandbox(es)."""
     found, missing = discover.exercise_cells(nb, plan.exercise_ids)
-    entries: dict[str, dict] = {ex: _exercise_entry(ex, "missing", reason) for ex, reason in missing.items()}
     cells = sorted(found.values(), key=lambda c: c.index)
-    pending = [ex for ex in plan.exercise_ids if ex in found]
-    skip: set[str] = set()
-    isolation = ""
-    uids: list[int] = []  # the sandbox uids used (root only), so a test can check none survives
-    for _ in range(len(pending) + 1):
-        if not pending:
-            break
-        job = {"context": plan.context, "cells": [{"id": c.id, "source": c.source} for c in cells
-                                                    if c.id not in skip],
-               "grade": pending, "cases": {ex: plan.case_trees[ex] for ex in pending},
-               "arg_names": {ex: list(_spec(ex).arg_names) for ex in pending},
-               "hide": batch.hide, "torch": plan.torch}
-        run = run_worker(job, plan.npz, batch.limits)
-        isolation = isolation or run.isolation
-        uids += [run.uid] if run.uid is not None else []
-        for ex in list(pending):
-            if ex in run.results:
-                entries[ex] = judge_exercise(ex, plan, run.results[ex], found[ex].notes)
-                pending.remove(ex)
-        if not pending:
-            break
-        blamed = _blame(run, pending)
-        if blamed is None:  # died before any learner code or the trusted part failed
-            why = ("the grader could not run the instructor's context: " + run.fatal.strip().splitlines()[-1][:200]
-                   if run.fatal and not run.last_progress else _fault_text(run, batch.limits, "")[1])
-            for ex in pending:
-                entries[ex] = _exercise_entry(ex, "crashed", why, notes=found[ex].notes)
-            break
-        what = run.last_progress.split()
-        during = (f"while running the cell of `{blamed}`" if what[0] == "cell"
-                  else f"while calling `{blamed}` on hidden case {int(what[2]) + 1 if len(what) > 2 and what[2].isdigit() else '?'}")
-        status, text = _fault_text(run, batch.limits, during)
-        entries[blamed] = _exercise_entry(blamed, status, text, notes=found[blamed].notes)
-        pending.remove(blamed)
-        if what[0] == "cell":  # its top-level code is the problem: do not run it again
-            skip.add(blamed)
-    return [entries[ex] for ex in plan.exercise_ids], isolation, uids
-
-
-def _spec(ex: str):
-    from ..checks import SPECS
-
-    return SPECS[ex]
+    bad: dict[str, ExerciseResult] = {}
+    results: dict[str, ExerciseResult] = {ex: entry(ex, "missing", why)
+                                          for ex, why in missing.items()}
+    for ex in plan.exercise_ids:
+        if ex in found:
+            results[ex] = bad.get(ex) or grade_exercise(ex, plan, batch, cells, bad, uids)
+    return [results[ex] for ex in plan.exercise_ids]
 
 
 def grade_submission(sub: discover.Submission, content: bytes, key: str, batch: Batch,
-                     notebooks: dict[str, list[str]]) -> dict[str, Any]:
-    """The record of one submission (plain JSON). Never raises for anything the learner did."""
-    from ..checks import SPECS
-
-    record: dict[str, Any] = {"id": sub.id, "key": key, "path": str(sub.path), "notebook": None,
-                              "exercises": [], "total": 0.0, "max": 0.0, "status": "graded",
-                              "note": "", "seed_hash": hashlib.sha256(str(batch.seed).encode()).hexdigest()[:8]}
+                     notebooks: dict[str, list[str]]) -> SubmissionRecord:
+    """The record of one submission. Never raises for anything the learner did."""
+    record = SubmissionRecord(id=sub.id, path=str(sub.path), key=key, seed_hash=batch.seed_hash)
     nb = None
     try:
         nb = discover.read_notebook(content)
     except discover.NotebookError as exc:
-        record["status"], record["note"] = "unreadable", str(exc)
-    name = discover.identify(nb, sub.path.name, notebooks)
-    record["notebook"] = name
-    if name is None:
-        record["status"] = record["status"] if nb is None else "unknown notebook"
-        record["note"] = record["note"] or ("no exercise of the course found (no grade_id, file name "
-                                            "or exercise function matched)")
+        record.status, record.note = "unreadable", str(exc)
+    record.notebook = discover.identify(nb, sub.path.name, notebooks)
+    if record.notebook is None:
+        record.status = record.status if nb is None else "unknown notebook"
+        record.note = record.note or ("no exercise of the course found (no grade_id, file name "
+                                      "or exercise function matched)")
         return record
-    plan = batch.plan(name)
+    plan = batch.plans.get(record.notebook)
     if nb is None:
-        record["exercises"] = [_exercise_entry(ex, "missing", record["note"]) for ex in plan.exercise_ids]
+        record.exercises = [entry(ex, "missing", record.note) for ex in plan.exercise_ids]
     else:
-        kernel = (nb["metadata"].get("kernelspec") or {}) if isinstance(nb["metadata"].get("kernelspec"), dict) else {}
+        kernel = nb["metadata"].get("kernelspec")
+        kernel = kernel if isinstance(kernel, dict) else {}
         if kernel.get("name") not in (None, "python3"):
-            record["note"] = f"kernel {str(kernel.get('name'))[:40]!r} ignored: graded with the course's Python"
+            record.note = (f"kernel {str(kernel.get('name'))[:40]!r} ignored: graded with the "
+                           "course's Python")
         if not nb["cells"]:
-            record["status"], record["note"] = "empty", "the notebook has no cells"
-        record["exercises"], record["isolation"], record["sandbox_uids"] = grade_notebook(nb, plan, batch)
-    record["total"] = round(sum(e["score"] for e in record["exercises"]), 2)
-    record["max"] = float(sum(SPECS[ex].points for ex in plan.exercise_ids))
+            record.status, record.note = "empty", "the notebook has no cells"
+        record.exercises = grade_notebook(nb, plan, batch, record.sandbox_uids)
+        record.isolation = ("bubblewrap" if batch.mode == "bwrap" else "none") + (
+            " + own uid" if record.sandbox_uids else "")
+    record.total = round(sum(e.score for e in record.exercises), 2)
+    record.max = float(sum(_spec(ex).points for ex in plan.exercise_ids))
     return record
+
+
+def seed_hash(seed: int | None) -> str:
+    return hashlib.sha256(str(seed).encode()).hexdigest()[:8]
+
+
+def course_notebooks() -> dict[str, list[str]]:
+    from ..exercises import by_notebook
+
+    return {nb: [e.id for e in exs] for nb, exs in by_notebook().items()}
 
 
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+

@@ -18,18 +18,23 @@ code, never as HTML.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+from .record import SubmissionRecord
 from .store import write_atomic
 
 
 def submission_folder(out_dir: Path, submission_id: str) -> Path:
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", submission_id.replace("/", "__"))[:150].lstrip(".")
-    return out_dir / "submissions" / (safe or "submission")
+    """``submissions/<readable part>-<12 hex of sha256(id)>``: distinct ids never share one
+    (``a b/x`` and ``a_b/x``, or ids equal in their first 80 characters)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", submission_id.replace("/", "__"))[:80].lstrip(".")
+    digest = hashlib.sha256(submission_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return out_dir / "submissions" / f"{safe or 'submission'}-{digest}"
 
 
 def _clean(text: str, limit: int = 600) -> str:
@@ -37,38 +42,39 @@ def _clean(text: str, limit: int = 600) -> str:
     return text[:limit] + ("..." if len(text) > limit else "")
 
 
-def gradescope(record: dict[str, Any]) -> dict[str, Any]:
+def gradescope(record: SubmissionRecord) -> dict[str, Any]:
     tests = []
-    for ex in record["exercises"]:
-        output = _clean(ex["message"])
-        if ex.get("notes"):
-            output += "\n" + "\n".join(_clean(n) for n in ex["notes"])
-        tests.append({"name": f"{ex['id']}: {ex['title']}", "score": ex["score"],
-                      "max_score": ex["max_score"],
-                      "status": "passed" if ex["status"] == "passed" else "failed",
+    for ex in record.exercises:
+        output = _clean(ex.message)
+        if ex.notes:
+            output += "\n" + "\n".join(_clean(n) for n in ex.notes)
+        tests.append({"name": f"{ex.id}: {ex.title}", "score": ex.score,
+                      "max_score": ex.max_score,
+                      "status": "passed" if ex.status == "passed" else "failed",
                       "output": output, "visibility": "visible"})
-    return {"score": record["total"], "output": _clean(record["note"]) if record["note"] else "",
+    return {"score": record.total, "output": _clean(record.note) if record.note else "",
             "tests": tests, "visibility": "visible", "stdout_visibility": "hidden"}
 
 
-def feedback(record: dict[str, Any]) -> str:
-    lines = [f"# Feedback: {record['id']}", "",
-             f"Course notebook: **{record['notebook'] or 'unknown'}** — score **{record['total']:g} / "
-             f"{record['max']:g}**", ""]
-    if record["note"]:
-        lines += [f"> {_clean(record['note'])}", ""]
+def feedback(record: SubmissionRecord) -> str:
+    lines = [f"# Feedback: {_clean(record.id, 200)}", "",
+             f"Course notebook: **{record.notebook or 'unknown'}** — score "
+             f"**{record.total:g} / {record.max:g}**", ""]
+    if record.note:
+        lines += [f"> {_clean(record.note)}", ""]
     icons = {"passed": "✔", "not_implemented": "…"}
-    for ex in record["exercises"]:
-        lines.append(f"## {icons.get(ex['status'], '✘')} `{ex['id']}` — {ex['title']}: "
-                     f"{ex['score']:g} / {ex['max_score']:g}")
+    for ex in record.exercises:
+        lines.append(f"## {icons.get(ex.status, '✘')} `{ex.id}` — {ex.title}: "
+                     f"{ex.score:g} / {ex.max_score:g}")
         lines.append("")
-        lines.append(f"Verdict: **{ex['status'].replace('_', ' ')}**"
-                     + (f" ({ex['n_passed']} of {ex['n_cases']} hidden cases passed)" if ex["n_cases"] else ""))
+        lines.append(f"Verdict: **{ex.status.replace('_', ' ')}**"
+                     + (f" ({ex.n_passed} of {ex.n_cases} hidden cases passed)"
+                        if ex.n_cases else ""))
         lines.append("")
         lines.append("```text")
-        lines.append(_clean(ex["message"]).replace("```", "'''"))
+        lines.append(_clean(ex.message).replace("```", "'''"))
         lines.append("```")
-        for note in ex.get("notes", []):
+        for note in ex.notes:
             lines.append(f"- note: {_clean(note)}")
         lines.append("")
     lines.append("Partial credit: each exercise earns its points times the fraction of hidden "
@@ -76,26 +82,32 @@ def feedback(record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_submission_files(out_dir: Path, record: dict[str, Any]) -> Path:
-    folder = submission_folder(out_dir, record["id"])
+def write_submission_files(out_dir: Path, record: SubmissionRecord) -> Path:
+    folder = submission_folder(out_dir, record.id)
     write_atomic(folder / "results.json", json.dumps(gradescope(record), indent=1))
     write_atomic(folder / "feedback.md", feedback(record))
     return folder
 
 
-def write_csv(out_dir: Path, records: list[dict[str, Any]], columns: list[str]) -> Path:
+def _verdict(ex: Any) -> str:
+    text = f"{ex.id}: {ex.status.replace('_', ' ')}"
+    if ex.status == "not_implemented":
+        return text
+    return text + (f" ({_clean('looks like ' + ex.mistake, 90)})" if ex.mistake
+                   else f" ({_clean(ex.message, 90)})")
+
+
+def write_csv(out_dir: Path, records: list[SubmissionRecord], columns: list[str]) -> Path:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["submission", "notebook", *columns, "total", "max", "status", "note"])
     for r in records:
-        earned = {ex["id"]: ex["score"] for ex in r["exercises"]}
-        verdicts = [f"{ex['id']}: {ex['status'].replace('_', ' ')}"
-                    + ("" if ex["status"] == "not_implemented" else
-                       f" ({_clean('looks like ' + ex['mistake'], 90)})" if ex.get("mistake") else
-                       f" ({_clean(ex['message'], 90)})") for ex in r["exercises"] if ex["status"] != "passed"]
-        note = "; ".join([r["note"]] * bool(r["note"]) + verdicts) if r["status"] != "unreadable" else r["note"]
-        w.writerow([r["id"], r["notebook"] or "", *[f"{earned[c]:g}" if c in earned else "" for c in columns],
-                    f"{r['total']:g}", f"{r['max']:g}", r["status"], _clean(note, 400).replace("\n", " ")])
+        earned = {ex.id: ex.score for ex in r.exercises}
+        verdicts = [_verdict(ex) for ex in r.exercises if ex.status != "passed"]
+        note = "; ".join([r.note] * bool(r.note) + verdicts) if r.status != "unreadable" else r.note
+        w.writerow([r.id, r.notebook or "",
+                    *[f"{earned[c]:g}" if c in earned else "" for c in columns],
+                    f"{r.total:g}", f"{r.max:g}", r.status, _clean(note, 400).replace("\n", " ")])
     path = out_dir / "grades.csv"
     write_atomic(path, buf.getvalue())
     return path

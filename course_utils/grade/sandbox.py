@@ -1,43 +1,41 @@
-"""Run one sandboxed worker process and collect what it wrote.
+"""Run the runner (:mod:`.runner`) on one job, in a fresh bubblewrap sandbox, and collect.
 
-Each run gets:
+Each run gets its own folder (mode 0700; owned by the run's fresh uid when the grader is root),
+mounted at ``/job`` in a sandbox whose filesystem is built from nothing (:mod:`.layout`), with
+its own PID, IPC, UTS, network (none) and — without root — user namespace, ``--new-session``
+and ``--die-with-parent``. Limits: a wall-clock timeout (the grader kills bubblewrap, whose
+death kills the whole PID namespace; the runner's own watchdog does the same if the grader
+vanishes), ``RLIMIT_CPU``, ``RLIMIT_AS``, ``RLIMIT_FSIZE``, ``RLIMIT_NPROC``, no core files,
+an empty environment. As root, the runner drops to a fresh random uid before running anything
+(``RLIMIT_NPROC`` then bites), and every process left with that uid is killed afterwards.
 
-* its own temporary folder (mode 0700, owned by the run's uid) inside a private base folder;
-* its own process group and session (``start_new_session``), killed as a whole with
-  ``os.killpg`` when the wall-clock timeout passes, and afterwards every process left with the
-  run's uid is killed too (``kill -9 -1`` executed as that uid), so forked children that left
-  the group do not survive;
-* resource limits set in ``preexec_fn``: ``RLIMIT_CPU`` (the timeout), ``RLIMIT_AS`` (memory),
-  ``RLIMIT_FSIZE`` (file size), ``RLIMIT_NPROC`` (process count, per uid), ``RLIMIT_CORE`` = 0;
-* a scrubbed environment (no inherited variables: PATH, HOME = its folder, one BLAS thread);
-* when the grader runs as root: a fresh random unprivileged uid/gid (the worker drops to it
-  after loading, see :mod:`course_utils.grade.worker`), which also makes RLIMIT_NPROC bite
-  (the kernel does not enforce it for root) and stops writes outside its folder.
+``mode="none"`` (``grade --no-sandbox``, or ``check`` where bubblewrap is missing) runs the
+same runner as a plain child process: same limits, no filesystem isolation.
 
-stdout and stderr are discarded (the worker reports its own failures in ``fatal.txt``):
-nothing printed counts, and no amount of printing can fail or fill anything. The worker's
-result files are opened with ``O_NOFOLLOW``, must be regular files below a size cap and must
-carry the run's random token; their contents are then validated by the grader.
+stdout and stderr are discarded; the runner reports through files in its folder, which are
+read with ``O_NOFOLLOW`` and a size cap, and then validated as untrusted data.
 """
 
 from __future__ import annotations
 
 import atexit
+import glob
 import json
 import os
 import resource
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
-import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-_PKG_PARENT = str(Path(__file__).resolve().parent.parent.parent)
+from . import layout
+
 MAX_RESULT_BYTES = 32 << 20
 _BASE: str | None = None
 
@@ -51,15 +49,39 @@ class Limits:
 
 
 @dataclass
+class Progress:
+    """Where the runner was when it stopped: the one parser of its progress lines."""
+
+    started: bool = False
+    cell: str | None = None     # the learner cell being run (None once the calls began)
+    case: int | None = None     # the case being called
+    done: bool = False
+
+
+def parse_progress(text: str) -> Progress:
+    p = Progress()
+    for line in text.splitlines():
+        word, _, rest = line.partition(" ")
+        if word == "started":
+            p.started = True
+        elif word == "cell":
+            p.cell, p.case = rest[:200], None
+        elif word == "case" and rest.isdigit():
+            p.cell, p.case = None, int(rest)
+        elif word == "done":
+            p.done = True
+    return p
+
+
+@dataclass
 class RunOutcome:
-    results: dict[str, Any] = field(default_factory=dict)  # exercise id -> raw cases list
+    cases: list[Any] | None = None  # raw outcome per case (untrusted), None if none came back
     returncode: int | None = None
     timed_out: bool = False
-    last_progress: str = ""
-    isolation: str = ""
+    progress: Progress = field(default_factory=Progress)
     fatal: str = ""
     wall_s: float = 0.0
-    uid: int | None = None      # the unprivileged uid the run used (root only)
+    uid: int | None = None      # the fresh uid the run used (root only)
 
 
 def is_root() -> bool:
@@ -71,15 +93,13 @@ def _base_dir() -> str:
     if _BASE is None or not os.path.isdir(_BASE):
         _remove_stale(tempfile.gettempdir())
         _BASE = tempfile.mkdtemp(prefix=f"course-grade-{os.getpid()}-")
-        os.chmod(_BASE, 0o711)  # others may traverse to their own folder, not list
+        os.chmod(_BASE, 0o711)  # a run's uid may traverse to its own folder, not list
         atexit.register(shutil.rmtree, _BASE, True)
     return _BASE
 
 
 def _remove_stale(tmp: str) -> None:
     """Folders left by graders that were killed (their pid is gone)."""
-    import glob
-
     for path in glob.glob(os.path.join(tmp, "course-grade-*-*")):
         pid = os.path.basename(path).split("-")[2]
         if not pid.isdigit():
@@ -93,8 +113,7 @@ def _remove_stale(tmp: str) -> None:
 
 
 def _own_task_count() -> int:
-    uid = os.getuid()
-    n = 0
+    uid, n = os.getuid(), 0
     for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
         if pid.isdigit():
             try:
@@ -106,9 +125,7 @@ def _own_task_count() -> int:
 
 
 def _preexec(limits: Limits, nproc: int):
-    cpu = int(limits.timeout) + 2
-    mem = limits.memory_mb << 20
-    fsize = limits.file_mb << 20
+    cpu, mem, fsize = int(limits.timeout) + 2, limits.memory_mb << 20, limits.file_mb << 20
 
     def apply() -> None:  # runs in the child between fork and exec: setrlimit calls only
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -119,28 +136,21 @@ def _preexec(limits: Limits, nproc: int):
     return apply
 
 
-def scrubbed_env(home: str) -> dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
+       "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+       "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
 
 
-def _read_capped(path: str, cap: int, tail: bool = False) -> bytes | None:
+def _read_capped(path: str, cap: int) -> bytes | None:
     """Read a regular file written by the sandbox: no symlinks, no devices, at most ``cap``."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:
-        import stat
-
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
+        if not stat.S_ISREG(st.st_mode) or st.st_size > cap:
             return None
-        if st.st_size > cap and not tail:
-            return None
-        if tail and st.st_size > cap:
-            os.lseek(fd, st.st_size - cap, 0)
         chunks, left = [], cap
         while left > 0:
             chunk = os.read(fd, min(left, 1 << 20))
@@ -154,7 +164,7 @@ def _read_capped(path: str, cap: int, tail: bool = False) -> bytes | None:
 
 
 def _kill_uid(uid: int) -> None:
-    """Kill every process left with this uid (children that escaped the process group)."""
+    """Kill every process left with this uid (nothing should be; belt and braces)."""
     try:
         subprocess.run(["kill", "-9", "-1"], user=uid, group=uid, extra_groups=[],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
@@ -162,80 +172,121 @@ def _kill_uid(uid: int) -> None:
         pass
 
 
-def run_worker(job: dict[str, Any], inputs_npz: bytes, limits: Limits) -> RunOutcome:
-    """Run the worker on ``job`` (see worker.py) in a fresh sandbox; never raises for learner faults."""
-    token = secrets.token_hex(16)
+def _command(folder: str, mode: str, modules: tuple[str, ...], uid: int | None) -> list[str]:
+    """The runner's command line for this mode."""
+    python = layout.interpreter()
+    tail = [] if uid is None else [str(uid)]
+    if mode == "bwrap":
+        bwrap = layout.bwrap_path() or "bwrap"
+        return [bwrap, *layout.bwrap_args(folder, modules, uid is not None), python, "-I", "-S",
+                f"{layout.RUNNER_DIR}/runner.py", layout.JOB, *tail]
+    for name in layout.RUNNER_FILES:
+        shutil.copy(os.path.join(os.path.dirname(__file__), name), folder)
+    return [python, "-I", "-S", os.path.join(folder, "runner.py"), folder, *tail]
+
+
+def _world_usable(path: str) -> bool:
+    """Whether an unprivileged uid can reach ``path`` (every folder above it searchable)."""
+    parts = os.path.realpath(path).split(os.sep)
+    for i in range(2, len(parts) + 1):
+        try:
+            mode = os.stat(os.sep.join(parts[:i]) or os.sep).st_mode
+        except OSError:
+            return False
+        if not mode & (stat.S_IXOTH if i < len(parts) else stat.S_IROTH):
+            return False
+    return True
+
+
+def site_paths(mode: str, modules: tuple[str, ...] = (),
+               runner_site: list[str] | None = None) -> list[str]:
+    """Where the runner finds numpy (and torch): /opt/site in the sandbox; else each
+    ``runner_site`` folder's ``base/`` (numpy) plus ``<module>/`` for each allowed module (e.g.
+    ``torch/``), or this environment's site-packages."""
+    if mode == "bwrap":
+        return [layout.SITE]
+    if runner_site:
+        paths = []
+        for folder in runner_site:
+            paths.append(os.path.join(folder, "base") if os.path.isdir(
+                os.path.join(folder, "base")) else folder)
+            paths += [os.path.join(folder, m) for m in modules
+                      if os.path.isdir(os.path.join(folder, m))]
+        return paths
+    return sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+
+
+def run(job: dict[str, Any], inputs_npz: bytes, limits: Limits, mode: str = "bwrap",
+        modules: tuple[str, ...] = (), runner_site: list[str] | None = None) -> RunOutcome:
+    """Run one job in a fresh sandbox; never raises for anything the learner's code does."""
     root = is_root()
-    uid = gid = None
-    if root:
-        uid = gid = 200_000 + secrets.randbelow(1_000_000_000)
-        job = {**job, "uid": uid, "gid": gid}
+    uid = 200_000 + secrets.randbelow(1_000_000_000) if root else None
+    if mode != "bwrap" and uid is not None and not _world_usable(os.path.dirname(os.__file__)):
+        uid = None  # without bubblewrap, a fresh uid could not even read the standard library
+    job = {**job, "deadline": limits.timeout + 5, "modules": list(modules),
+           "path": site_paths(mode, modules, runner_site)}
     nproc = limits.nproc if root else _own_task_count() + limits.nproc
     folder = tempfile.mkdtemp(prefix="run-", dir=_base_dir())
     out = RunOutcome(uid=uid)
     try:
+        argv = _command(folder, mode, modules, uid)
         with open(os.path.join(folder, "job.json"), "w", encoding="utf-8") as fh:
             json.dump(job, fh)
-        with open(os.path.join(folder, "inputs.npz"), "wb") as fh:
-            fh.write(inputs_npz)
-        if root:
-            for name in ("job.json", "inputs.npz"):
-                os.chmod(os.path.join(folder, name), 0o644)
-            os.chown(folder, uid, gid)
+        if inputs_npz:
+            with open(os.path.join(folder, "inputs.npz"), "wb") as fh:
+                fh.write(inputs_npz)
+        for name in os.listdir(folder):
+            os.chmod(os.path.join(folder, name), 0o644)
+        if uid is not None:
+            os.chown(folder, uid, uid)
         os.chmod(folder, 0o700)
-        boot = (f"import sys; sys.path.insert(0, {_PKG_PARENT!r}); "
-                "from course_utils.grade.worker import main; main()")
         start = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-I", "-c", boot], cwd=folder,
-                                env=scrubbed_env(folder), stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
-                                start_new_session=True, preexec_fn=_preexec(limits, nproc))
-        try:
-            try:
-                proc.stdin.write((token + "\n").encode())
-                proc.stdin.close()
-            except OSError:
-                pass
-            try:
-                out.returncode = proc.wait(timeout=limits.timeout)
-            except subprocess.TimeoutExpired:
-                out.timed_out = True
-        finally:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            if out.returncode is None:
-                out.returncode = proc.wait()
-            if root:
-                _kill_uid(uid)
+        _wait(argv, "/", limits, nproc, out, uid)
+        if mode == "bwrap" and out.returncode is not None and 128 < out.returncode < 160:
+            out.returncode = 128 - out.returncode  # bwrap reports a signal death as 128 + n
         out.wall_s = time.monotonic() - start
-        _collect(folder, job, token, out)
+        _collect(folder, job["exercise"], out)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return out
 
 
-def _collect(folder: str, job: dict[str, Any], token: str, out: RunOutcome) -> None:
-    progress = (_read_capped(os.path.join(folder, "progress"), 64 << 10, tail=True) or b"").decode(
-        "utf-8", "replace").splitlines()
-    for line in progress:
-        if line.startswith("isolated "):
-            out.isolation = line[len("isolated "):][:100]
-            break
-    steps = [ln for ln in progress if ln.startswith(("cell ", "case ", "done "))]
-    out.last_progress = steps[-1][:200] if steps else ""
+def _wait(argv: list[str], cwd: str, limits: Limits, nproc: int, out: RunOutcome,
+          uid: int | None) -> None:
+    proc = subprocess.Popen(argv, cwd=cwd, env=dict(ENV), stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
+                            start_new_session=True, preexec_fn=_preexec(limits, nproc))
+    try:
+        out.returncode = proc.wait(timeout=limits.timeout)
+    except subprocess.TimeoutExpired:
+        out.timed_out = True
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if out.returncode is None:
+            out.returncode = proc.wait()
+        try:
+            proc.stdin.close()  # the runner's watchdog: the grader is done with this run
+        except OSError:
+            pass
+        if uid is not None:
+            _kill_uid(uid)
+
+
+def _collect(folder: str, exercise: str, out: RunOutcome) -> None:
+    text = (_read_capped(os.path.join(folder, "progress"), 1 << 20) or b"")
+    out.progress = parse_progress(text.decode("utf-8", "replace"))
     fatal = _read_capped(os.path.join(folder, "fatal.txt"), 4000)
     if fatal:
         out.fatal = fatal.decode("utf-8", "replace")
-    for ex in job["grade"]:
-        raw = _read_capped(os.path.join(folder, f"res-{ex}.json"), MAX_RESULT_BYTES)
-        if raw is None:
-            continue
-        try:
-            data = json.loads(raw)
-        except (ValueError, RecursionError):
-            continue
-        if (type(data) is dict and data.get("token") == token and data.get("exercise") == ex
-                and type(data.get("cases")) is list):
-            out.results[ex] = data["cases"]
+    raw = _read_capped(os.path.join(folder, "result.json"), MAX_RESULT_BYTES)
+    if raw is None:
+        return
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return
+    if type(data) is dict and data.get("exercise") == exercise and type(data.get("cases")) is list:
+        out.cases = data["cases"]

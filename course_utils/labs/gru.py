@@ -7,7 +7,9 @@ the functions that need them.
 References: torch.nn.GRU documentation (reset-after, gate order r, z, n); Cho et al. 2014,
 arXiv:1406.1078 v3 (reset before the matmul); Chung et al. 2014, arXiv:1412.3555 and C. Olah,
 "Understanding LSTM Networks" (2015) (h' = (1 - z) h + z n); NVIDIA cuDNN developer guide,
-cudnnRNNMode_t CUDNN_GRU (the reset-after form it implements).
+cudnnRNNMode_t CUDNN_GRU (the reset-after form it implements); J. Engel, "Optimizing RNNs with
+Differentiable Graphs", Baidu SVAIL blog, svail.github.io/diff_graphs (reset after the recurrent
+multiply, for speed).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+from ..lib import counts, measure
 
 Params = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -40,12 +44,27 @@ def gru_cell_reset_before(x_t: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray,
 
 def gru_cell_z_flipped(x_t: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
                        b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
-    """Chung et al. 2014 / colah's convention for the blend, h' = z * n + (1 - z) * h (reset-after)."""
+    """PyTorch's reset-after candidate with the blend of Chung et al. 2014 / colah,
+    h' = z * n + (1 - z) * h: the z swap alone (the paper's full cell is
+    :func:`gru_cell_reset_before_z_flipped`)."""
     H = h_prev.shape[1]
     gi, gh = x_t @ W_ih.T + b_ih, h_prev @ W_hh.T + b_hh              # (B, 3H) each
     r = _sigmoid(gi[:, :H] + gh[:, :H])
     z = _sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
     n = np.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
+    return z * n + (1.0 - z) * h_prev
+
+
+def gru_cell_reset_before_z_flipped(x_t: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray,
+                                    W_hh: np.ndarray, b_ih: np.ndarray,
+                                    b_hh: np.ndarray) -> np.ndarray:
+    """Chung et al. 2014 / colah's GRU as written there: the reset-before candidate
+    n = tanh(W_in x + b_in + W_hn (r*h) + b_hn) and the blend h' = z * n + (1 - z) * h."""
+    H = h_prev.shape[1]
+    gi = x_t @ W_ih.T + b_ih                                          # (B, 3H)
+    rz = _sigmoid(gi[:, :2 * H] + h_prev @ W_hh[:2 * H].T + b_hh[:2 * H])  # (B, 2H)
+    r, z = rz[:, :H], rz[:, H:]
+    n = np.tanh(gi[:, 2 * H:] + (r * h_prev) @ W_hh[2 * H:].T + b_hh[2 * H:])
     return z * n + (1.0 - z) * h_prev
 
 
@@ -155,25 +174,22 @@ def memory_explorer() -> Any:
 
 
 # --------------------------------------------------------------------------- the seed table
-GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
-# element-wise operations per hidden unit and step (each add, multiply, sigmoid, tanh = 1):
-#   RNN  : 2 bias adds + 1 add + tanh                                                    = 4
-#   LSTM : 4 gates x (2 bias adds + 1 add) + 3 sigmoid + 1 tanh (g)
-#          + c = f*c + i*g (3) + tanh(c) + o*tanh(c)                                    = 21
-#   GRU  : 3 x 2 bias adds + 2 adds (r, z) + 2 sigmoid + r*hn + add + tanh (n)
-#          + (1 - z)*n + z*h (4)                                                         = 17
-ELEMENTWISE_PER_UNIT = {"RNN": 4, "LSTM": 21, "GRU": 17}
+# gate blocks G and element-wise operations per unit and step, by torch.nn class name; the
+# counts themselves (and how they are counted) live in course_utils.lib.counts
+GATES = {k.upper(): v for k, v in counts.GATE_BLOCKS.items()}
+ELEMENTWISE_PER_UNIT = {k.upper(): v for k, v in counts.ELEMENTWISE_PER_UNIT.items()}
+# sigmoid gates proper: none (RNN), i, f, o (LSTM), r, z (GRU); the candidate is not a gate
+TRUE_GATES = {"RNN": 0, "LSTM": 3, "GRU": 2}
 
 
 def flops_per_step(kind: str, B: int, I: int, H: int) -> dict[str, int]:
-    """FLOPs of one time step: the two matmuls 2*G*B*H*(I + H) and the element-wise part."""
-    G = GATES[kind]
-    matmul = 2 * G * B * H * (I + H)
-    elementwise = ELEMENTWISE_PER_UNIT[kind] * B * H
-    return {"matmul": matmul, "elementwise": elementwise, "total": matmul + elementwise}
+    """FLOPs of one time step: the two matmuls 2*G*B*H*(I + H) and the element-wise part
+    (:func:`course_utils.lib.counts.step_flops`)."""
+    return counts.step_flops(kind, B, I, H)
 
 
 def torch_param_count(kind: str, I: int, H: int, **kwargs: Any) -> int:
+    """Parameters of ``torch.nn.<kind>(I, H, **kwargs)`` counted from the module itself."""
     import torch
 
     return int(sum(p.numel() for p in getattr(torch.nn, kind)(I, H, **kwargs).parameters()))
@@ -181,23 +197,22 @@ def torch_param_count(kind: str, I: int, H: int, **kwargs: Any) -> int:
 
 def time_forward(module: Any, x: Any, onednn: bool = True, min_run_time: float = 0.3,
                  threads: int = 1) -> float:
-    """Median seconds of one forward pass (no grad) with torch.utils.benchmark.Timer."""
-    import warnings
-
+    """Median seconds of one forward pass (no grad), timed for about ``min_run_time`` s
+    (:func:`course_utils.lib.measure.time_call`) on ``threads`` torch threads."""
     import torch
-    from torch.utils import benchmark
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a TF32 note from the oneDNN flags context
-        with torch.backends.mkldnn.flags(enabled=onednn):
-            timer = benchmark.Timer("with torch.no_grad(): m(x)", globals={"m": module, "x": x,
-                                    "torch": torch}, num_threads=threads)
-            return float(timer.blocked_autorange(min_run_time=min_run_time).median)
+    def forward() -> Any:
+        with torch.no_grad():
+            return module(x)
+
+    with measure.torch_threads(threads), measure.onednn(onednn):
+        return measure.time_call(forward, warmup=2, repeats=1000, budget_s=min_run_time).median_s
 
 
 def seed_table(I: int = 64, H: int = 128, B: int = 32, T: int = 50, seed: int = 0,
                min_run_time: float = 0.3) -> list[dict[str, Any]]:
-    """Rows for RNN, LSTM (oneDNN on and off) and GRU: gates, cell state, parameters (torch),
+    """Rows for RNN, LSTM (oneDNN on and off) and GRU: gates (sigmoid gates: 0, 3, 2), gate
+    blocks (weight blocks G, gates + candidate: 1, 4, 3), cell state, parameters (torch),
     FLOPs per step, and the measured time of one forward pass over (T, B, I) on this CPU."""
     import torch
 
@@ -209,7 +224,8 @@ def seed_table(I: int = 64, H: int = 128, B: int = 32, T: int = 50, seed: int = 
         flops = flops_per_step(kind, B, I, H)
         seconds = time_forward(module, x, onednn=onednn, min_run_time=min_run_time)
         label = kind + (" (oneDNN off)" if kind == "LSTM" and not onednn else "")
-        rows.append({"model": label, "gates": GATES[kind], "cell state": kind == "LSTM",
+        rows.append({"model": label, "gates": TRUE_GATES[kind], "gate blocks": GATES[kind],
+                     "cell state": kind == "LSTM",
                      "parameters": torch_param_count(kind, I, H), **{f"{k} FLOPs/step": v
                      for k, v in flops.items()}, "ms/forward": seconds * 1e3,
                      "GFLOP/s": flops["total"] * T / seconds / 1e9})

@@ -214,7 +214,9 @@ def plot_gates(x: np.ndarray, trace: dict[str, np.ndarray], title: str = "", bat
     ax.set_title("hidden state h = o * tanh(c)", loc="left", fontsize=10)
     ax.set_ylabel("h (unitless)")
     ax.set_xlabel("time step t")
-    ax.legend(loc="lower left", fontsize=8, ncol=3)
+    # above the axes, right of the title: inside, it would hide the curves it names
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, ncol=3, frameon=False,
+              borderaxespad=0.2)
     fig.suptitle(title or "LSTM gates over time")
     fig.subplots_adjust(left=0.11, right=0.9, top=0.93, bottom=0.06, hspace=0.45)
     return fig

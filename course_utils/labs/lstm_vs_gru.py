@@ -1,221 +1,300 @@
-"""Notebook 08 (LSTM vs GRU): the CPU speed micro-benchmark and the analysis of the sweep.
+"""Notebook 08 (LSTM vs GRU): the CPU speed micro-benchmark, the sweep summary and the claims
+ledger that turns the measurements into verdicts.
 
-The sweep itself (which runs to train, and the command that writes the JSON) is
-:mod:`course_utils.tools.sweep`; this module reads its results.
+The sweep itself (which runs to train, the command that writes the JSON) is
+:mod:`course_utils.tools.sweep`; the notebook loads its results with
+:func:`course_utils.lib.results.load_json`, and reads run records with
+:mod:`course_utils.lib.runs` (re-exported here for the notebook's ``ex.`` calls).
 
 References: Chung, Gulcehre, Cho & Bengio (2014), "Empirical evaluation of gated recurrent
 neural networks on sequence modeling"; Jozefowicz, Zaremba & Sutskever (2015); Greff et al.
-(2017), "LSTM: a search space odyssey".
+(2017), "LSTM: a search space odyssey"; Gers, Schmidhuber & Cummins (2000).
 """
-
 
 from __future__ import annotations
 
-import argparse
-import datetime as _dt
-import json
-import os
-import platform
-import statistics
-import sys
-import time
-from pathlib import Path
-from typing import Any, Iterable
+import math
+from dataclasses import dataclass
+from statistics import fmean as _mean
+from statistics import median
+from typing import Any, Callable, Iterable
 
+from ..lib.measure import onednn, time_interleaved, torch_threads
+from ..lib.runs import (  # noqa: F401
+    band,
+    final_loss,
+    fmt_final,
+    fmt_list,
+    markdown_table,
+    plot_band,
+    ranges_overlap,
+    seconds_per_update,
+    seconds_to,
+    select,
+    smooth,
+    spread,
+    updates_to,
+)
 
 SPEED_SIZES = ((50, 64, 2, 48), (50, 32, 32, 128), (50, 32, 32, 256))  # (T, B, I, H)
+CONFIGS = {  # the sweep's configurations: label -> (group, cell)
+    "tanh RNN H=48": ("equal-H", "rnn"), "LSTM H=48": ("equal-H", "lstm"),
+    "GRU H=48": ("equal-H", "gru"), "GRU H=56 (=params)": ("equal-params", "gru"),
+    "tanh RNN H=98 (=params)": ("equal-params", "rnn"),
+    "LSTM H=48, forget bias 1": ("forget-bias-1", "lstm"),
+}
 
 
-# --------------------------------------------------------------------------- machine & speed
-def machine_info() -> dict[str, Any]:
-    """Where and when a result was measured."""
-    import torch
-
-    return {"platform": platform.platform(), "machine": platform.machine(),
-            "processor": platform.processor(), "cpu_count": os.cpu_count(),
-            "python": platform.python_version(), "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads(),
-            "mkldnn_available": bool(torch.backends.mkldnn.is_available()),
-            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-
-
-def _mkldnn(enabled: bool) -> Any:
-    """``torch.backends.mkldnn.flags(enabled=...)`` without its Intel-GPU TF32 warning."""
-    import contextlib
-    import warnings
-
-    import torch
-
-    @contextlib.contextmanager
-    def quiet() -> Any:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ctx = torch.backends.mkldnn.flags(enabled=enabled)
-            ctx.__enter__()
-        try:
-            yield
-        finally:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ctx.__exit__(None, None, None)
-    return quiet()
+# --------------------------------------------------------------------------- speed
+def _fwd_bwd(module: Any, x: Any, mkldnn: bool) -> Callable[[], None]:
+    """One forward + backward pass under the oneDNN switch; gradients cleared afterwards."""
+    def call() -> None:
+        with onednn(mkldnn):
+            out, _ = module(x)  # (T, B, H)
+            out.sum().backward()
+        module.zero_grad(set_to_none=True)
+        x.grad = None
+    return call
 
 
-def _timed_pass(module: Any, x: Any, mkldnn: bool) -> float:
-    """Seconds of one forward + backward pass (gradients cleared afterwards)."""
-    with _mkldnn(mkldnn):
-        start = time.perf_counter()
-        out, _ = module(x)  # (T, B, H)
-        out.sum().backward()
-        elapsed = time.perf_counter() - start
-    module.zero_grad(set_to_none=True)
-    x.grad = None
-    return elapsed
+def speed_table(sizes: Iterable[tuple[int, int, int, int]] | None = None, reps: int = 5,
+                progress: bool = True, threads: int | None = 1) -> list[dict[str, Any]]:
+    """fwd+bwd seconds of LSTM and GRU, oneDNN on and off, for each (T, B, I, H), on
+    ``threads`` torch threads (restored afterwards).
 
-
-def _module(cell: str, input_size: int, hidden: int) -> Any:
-    import torch
-
-    return {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](input_size, hidden)
-
-
-def time_fwd_bwd(cell: str, T: int, batch: int, input_size: int, hidden: int, reps: int = 5,
-                 mkldnn: bool = True, seed: int = 0) -> float:
-    """Fastest of ``reps`` forward + backward passes of torch.nn.{RNN,LSTM,GRU}, CPU float32, s.
-
-    ``mkldnn=False`` runs it under ``torch.backends.mkldnn.flags(enabled=False)``: on CPU,
-    PyTorch sends float32 ``nn.LSTM`` (and ``nn.RNN``) through oneDNN when it is enabled;
-    ``nn.GRU`` has no oneDNN path, so the flag changes the LSTM's backend, not the GRU's.
-    The minimum (not the mean) is the estimate least disturbed by other jobs on the machine.
-    """
-    import torch
-
-    torch.manual_seed(seed)
-    module = _module(cell, input_size, hidden)
-    x = torch.randn(T, batch, input_size, requires_grad=True)  # (T, B, I)
-    _timed_pass(module, x, mkldnn)  # warm-up: allocation, oneDNN primitive creation
-    return min(_timed_pass(module, x, mkldnn) for _ in range(reps))
-
-
-def speed_table(sizes: Iterable[tuple[int, int, int, int]] | None = None, reps: int = 5, progress: bool = True) -> list[dict[str, Any]]:
-    """fwd+bwd seconds of LSTM and GRU, oneDNN on and off, for each (T, B, I, H).
-
-    The four variants are timed *interleaved* (one pass of each per round, ``reps`` rounds) and
-    each keeps its fastest pass, so a burst of load from other jobs hits all of them alike.
+    ``nn.GRU`` has no oneDNN path, so the switch changes the LSTM's backend, not the GRU's.
+    The four variants are timed *interleaved* (:func:`~course_utils.lib.measure.
+    time_interleaved`: one pass of each per round, ``reps`` rounds) and each keeps its fastest
+    pass, so a burst of load from other jobs hits all of them alike.
     """
     import torch
     from tqdm.auto import tqdm
 
-    sizes = SPEED_SIZES if sizes is None else sizes
-    variants = [(cell, flag) for cell in ("lstm", "gru") for flag in (True, False)]
     rows = []
-    for T, B, I, H in tqdm(list(sizes), desc="speed", disable=not progress, leave=False):
-        torch.manual_seed(0)
-        x = torch.randn(T, B, I, requires_grad=True)  # (T, B, I)
-        modules = {cell: _module(cell, I, H) for cell in ("lstm", "gru")}
-        best = {v: float("inf") for v in variants}
-        for v in variants:
-            _timed_pass(modules[v[0]], x, v[1])  # warm-up
-        for _ in range(reps):
-            for v in variants:
-                best[v] = min(best[v], _timed_pass(modules[v[0]], x, v[1]))
-        row: dict[str, Any] = {"T": T, "B": B, "I": I, "H": H}
-        for (cell, flag), t in best.items():
-            row[f"{cell}_{'mkldnn' if flag else 'native'}_s"] = t
-        rows.append(row)
+    with torch_threads(threads):
+        for T, B, I, H in tqdm(list(sizes or SPEED_SIZES), desc="speed", disable=not progress,
+                               leave=False):
+            torch.manual_seed(0)
+            x = torch.randn(T, B, I, requires_grad=True)  # (T, B, I)
+            modules = {"lstm": torch.nn.LSTM(I, H), "gru": torch.nn.GRU(I, H)}
+            calls = {f"{cell}_{'mkldnn' if flag else 'native'}_s":
+                     _fwd_bwd(modules[cell], x, flag)
+                     for cell in ("lstm", "gru") for flag in (True, False)}
+            best = time_interleaved(calls, warmup=1, repeats=reps)
+            rows.append({"T": T, "B": B, "I": I, "H": H,
+                         **{name: t.min_s for name, t in best.items()}})
     return rows
 
 
-# --------------------------------------------------------------------------- analysis
-def load(path: str | Path) -> dict[str, Any]:
-    """A sweep JSON as written by :func:`main`."""
-    return json.loads(Path(path).read_text())
-
-
-def select(runs: list[dict[str, Any]], group: str | None = None, **config: Any) -> list[dict[str, Any]]:
-    """The runs of ``group`` whose config matches every keyword (e.g. ``cell="gru", T=50``)."""
-    return [r for r in runs if (group is None or r["group"] == group)
-            and all(r["config"].get(k) == v for k, v in config.items())]
-
-
-def smooth(values: list[float], k: int = 25) -> list[float]:
-    """Trailing moving average over ``k`` updates (the first values average what exists)."""
-    out, acc = [], 0.0
-    for i, v in enumerate(values):
-        acc += v
-        if i >= k:
-            acc -= values[i - k]
-        out.append(acc / min(i + 1, k))
+# --------------------------------------------------------------------------- the sweep
+def summarise(runs: list[dict[str, Any]], T_values: Iterable[int], threshold: float,
+              configs: dict[str, tuple[str, str]] | None = None) -> dict[tuple[str, int], Any]:
+    """(label, T) -> per-seed ``final`` loss, ``updates`` and ``seconds`` to ``threshold``,
+    ``ms`` per update and ``params``, for every adding-problem configuration of the sweep."""
+    out = {}
+    for label, (group, cell) in (configs or CONFIGS).items():
+        for T in T_values:
+            rs = select(runs, group, cell=cell, T=T, task="adding")
+            out[label, T] = {"final": [final_loss(r) for r in rs],
+                             "updates": [updates_to(r, threshold) for r in rs],
+                             "seconds": [seconds_to(r, threshold) for r in rs],
+                             "ms": [1000 * seconds_per_update(r) for r in rs],
+                             "params": rs[0]["params"]}
     return out
 
 
-def final_loss(run: dict[str, Any], last: float = 0.1) -> float:
-    """Mean training loss over the last ``last`` fraction of updates (fresh data each update)."""
-    losses = run["losses"]
-    k = max(1, int(len(losses) * last))
-    return sum(losses[-k:]) / k
+# --------------------------------------------------------------------------- the ledger
+@dataclass
+class Evidence:
+    """Everything the claims ledger reads: the sweep summary (:func:`summarise`), the long
+    LSTM runs (forget bias -> per-seed ``final`` and ``updates``), the copy task ((cell, T) ->
+    per-seed final CE), the live stock fits (cell -> ``fit_regressor`` results), the live
+    :func:`speed_table`, the parameter ratio and the matched sizes, the adding baseline."""
+
+    summary: dict[tuple[str, int], dict[str, Any]]
+    long_summary: dict[float | None, dict[str, list[Any]]]
+    copy_final: dict[tuple[str, int], list[float]]
+    stock: dict[str, list[dict[str, Any]]]
+    speed: list[dict[str, Any]]
+    param_ratio: float
+    h_lstm: int
+    h_gru: int
+    baseline: float
+
+    @property
+    def T_values(self) -> list[int]:
+        return sorted({T for _, T in self.summary})
+
+    def final(self, label: str, T: int) -> list[float]:
+        return self.summary[label, T]["final"]
 
 
-def updates_to(run: dict[str, Any], threshold: float, k: int = 25) -> int | None:
-    """First update at which the k-update moving average is below ``threshold`` (None: never)."""
-    for i, v in enumerate(smooth(run["losses"], k)):
-        if i >= k - 1 and v < threshold:
-            return i + 1
-    return None
+def _med(v: list[float | None]) -> float:
+    """Median with None (never reached) counted as infinity."""
+    return float(median([math.inf if x is None else x for x in v]))
 
 
-def seconds_to(run: dict[str, Any], threshold: float, k: int = 25) -> float | None:
-    """Training seconds until :func:`updates_to`'s update (None: never)."""
-    n = updates_to(run, threshold, k)
-    return None if n is None else run["seconds"][n - 1]
+def _show(x: float, spec: str = "{:.0f}") -> str:
+    return "never" if x == math.inf else spec.format(x)
 
 
-def seconds_per_update(run: dict[str, Any]) -> float:
-    """Median seconds of one update (robust to a busy machine's hiccups)."""
-    s = [0.0] + run["seconds"]
-    return statistics.median(b - a for a, b in zip(s, s[1:]))
+def claim_params(ev: Evidence) -> list[str]:
+    return ["1 · GRU has 3/4 of an LSTM's parameters",
+            f"GRU/LSTM = {ev.param_ratio:.4f} at H = 16…512; equal count needs GRU "
+            f"H={ev.h_gru} for LSTM H={ev.h_lstm}", "holds, exactly (at equal hidden size)"]
 
 
-def spread(values: list[float]) -> tuple[float, float, float]:
-    """(mean, min, max) of a list of per-seed numbers."""
-    return statistics.fmean(values), min(values), max(values)
-
-
-def band(runs: list[dict[str, Any]], x: str = "updates", k: int = 25,
-         points: int = 200) -> tuple[list[float], list[float], list[float], list[float]]:
-    """Seed band of smoothed loss curves: (x, median, min, max), x in updates or seconds.
-
-    For ``x="seconds"`` each run is resampled on a common time grid that ends at the shortest
-    run's total time (so every point has every seed).
-    """
-    import numpy as np
-
-    curves = [np.asarray(smooth(r["losses"], k)) for r in runs]
-    if x == "updates":
-        grid = np.arange(1, len(curves[0]) + 1, dtype=float)
-        ys = np.stack(curves)
+def claim_speed(ev: Evidence) -> list[str]:
+    on = [r["gru_mkldnn_s"] / r["lstm_mkldnn_s"] for r in ev.speed]
+    off = [r["gru_native_s"] / r["lstm_native_s"] for r in ev.speed]
+    sweep = {T: median(ev.summary["GRU H=48", T]["ms"]) / median(ev.summary["LSTM H=48", T]["ms"])
+             for T in ev.T_values}
+    measure = (f"fwd+bwd GRU/LSTM time {min(on):.2f}–{max(on):.2f} with oneDNN (default), "
+               f"{min(off):.2f}–{max(off):.2f} without; sweep ms/update GRU-48/LSTM-48 = "
+               + ", ".join(f"{sweep[T]:.2f} (T={T})" for T in ev.T_values))
+    off_text = ", ".join(f"{o:.2f} at H={r['H']}" for o, r in zip(off, ev.speed))
+    if max(on) < 0.95:
+        verdict = "holds on this CPU"
+    elif min(on) > 1.05:
+        verdict = ("does not hold on CPU with PyTorch's defaults: the LSTM runs on oneDNN, the "
+                   f"GRU does not. Same backend (oneDNN off): GRU/LSTM = {off_text}"
+                   + (" — the GRU is faster, as its 3/4 FLOPs predict" if max(off) < 0.95 else
+                      " — faster only where the matrix products dominate" if min(off) < 0.95
+                      else " — no faster"))
     else:
-        end = min(r["seconds"][-1] for r in runs)
-        grid = np.linspace(end / points, end, points)
-        ys = np.stack([np.interp(grid, r["seconds"], c) for r, c in zip(runs, curves)])
-    return (grid.tolist(), np.median(ys, 0).tolist(), ys.min(0).tolist(), ys.max(0).tolist())
+        verdict = "depends on the size and the backend"
+    return ["2 · GRU trains faster / is cheaper", measure, verdict + " (GPU: see notebook 09)"]
 
 
-def plot_band(ax: Any, runs: list[dict[str, Any]], label: str, x: str = "updates", k: int = 25,
-              color: str | None = None, baseline: float | None = None) -> None:
-    """Median curve and min-max band over seeds on a matplotlib axis."""
-    grid, med, lo, hi = band(runs, x=x, k=k)
-    (line,) = ax.plot(grid, med, label=f"{label} (n={len(runs)})", color=color)
-    ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
-    if baseline is not None:
-        ax.axhline(baseline, color="grey", linestyle=":", linewidth=1)
+def claim_accuracy(ev: Evidence) -> list[str]:
+    Ts, copy_T = ev.T_values, max(T for _, T in ev.copy_final)
+    diffs = [(T, _mean(ev.final("GRU H=48", T)) < _mean(ev.final("LSTM H=48", T)),
+              ranges_overlap(ev.final("LSTM H=48", T), ev.final("GRU H=48", T))) for T in Ts]
+    stock_l, stock_g = ([r["test_mse"] for r in ev.stock[c]] for c in ("lstm", "gru"))
+    copy_l, copy_g = ev.copy_final["lstm", copy_T], ev.copy_final["gru", copy_T]
+    measure = ("adding, final MSE LSTM-48 vs GRU-48: " + "; ".join(
+        f"T={T}: {_mean(ev.final('LSTM H=48', T)):.3f} vs {_mean(ev.final('GRU H=48', T)):.3f}"
+        for T in Ts) + f" | copy T={copy_T}: {_mean(copy_l):.3f} vs {_mean(copy_g):.3f}"
+        f" | GOOG test MSE {_mean(stock_l):.3f} vs {_mean(stock_g):.3f}")
+    separated = [T for T, _, overlap in diffs if not overlap]
+    winners = {"GRU" if gru else "LSTM" for _, gru, overlap in diffs if not overlap}
+    copy_sep, stock_sep = not ranges_overlap(copy_l, copy_g), not ranges_overlap(stock_l, stock_g)
+    parts = [f"adding: {'/'.join(sorted(winners))} better with seed ranges apart at T = "
+             f"{', '.join(map(str, separated))}" if separated
+             else "adding: within seed spread at every T",
+             f"copy: {'GRU' if _mean(copy_g) < _mean(copy_l) else 'LSTM'} better"
+             + (" (ranges apart)" if copy_sep else " (within spread)"),
+             "GOOG: " + ("different" if stock_sep else "indistinguishable (ranges overlap)")]
+    verdict = ("holds" if not separated and not copy_sep and not stock_sep
+               else "depends on the task") + " — " + "; ".join(parts)
+    return ["3 · comparable accuracy, task-dependent", measure, verdict]
 
 
-def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:
-    """A GitHub-flavoured markdown table (display it with IPython.display.Markdown)."""
-    def cell(v: Any) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
+def claim_long_range(ev: Evidence) -> list[str]:
+    Tmax = max(ev.T_values)
+    lstm, gru, gru56 = (ev.final(k, Tmax) for k in ("LSTM H=48", "GRU H=48", "GRU H=56 (=params)"))
+    lu, gru50 = ev.long_summary[None]["updates"], ev.summary["GRU H=48", 50]["updates"]
+    solved = [u for u in lu if u is not None]
+    measure = (f"adding T={Tmax}, 700 updates: final MSE LSTM-48 {fmt_final(lstm)}, GRU-48 "
+               f"{fmt_final(gru)}, GRU-56 {fmt_final(gru56)}; given 2000 updates at T=50 the "
+               f"LSTM-48 reached MSE < 0.083 in {len(solved)} of {len(lu)} seeds"
+               + (f" (after {fmt_list(solved)} updates; GRU-48: {fmt_list(gru50)})"
+                  if solved else ""))
+    apart = not ranges_overlap(lstm, gru) and not ranges_overlap(lstm, gru56)
+    if _mean(lstm) < min(_mean(gru), _mean(gru56)) and apart:
+        verdict = f"holds at T={Tmax} in this budget"
+    elif _mean(lstm) > max(_mean(gru), _mean(gru56)) and apart:
+        verdict = (f"does not hold here: the GRU solves T={Tmax} within 700 updates, the LSTM "
+                   "does not" + (f"; given 2000 updates it solves T=50 too, later (median "
+                                 f"{median(solved):.0f} vs {_med(gru50):.0f} updates for "
+                                 "the GRU-48)" if len(solved) == len(lu) else
+                                 f"; given 2000 updates it solved T=50 in {len(solved)} of "
+                                 f"{len(lu)} seeds" if solved else
+                                 "; even 2000 updates did not get the LSTM off its plateau at "
+                                 "T=50"))
+    else:
+        verdict = f"not resolved at T={Tmax}: the seed ranges overlap"
+    return ["4 · LSTM better on long-range dependencies", measure, verdict]
 
-    lines = ["| " + " | ".join(map(cell, headers)) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(map(cell, r)) + " |" for r in rows]
-    return "\n".join(lines)
+
+def claim_equal_params(ev: Evidence) -> list[str]:
+    rows, who = [], []
+    faster_u = faster_s = both = 0
+    for T in ev.T_values:
+        L, G = ev.summary["LSTM H=48", T], ev.summary["GRU H=56 (=params)", T]
+        lu, gu, ls, gs = (_med(L["updates"]), _med(G["updates"]), _med(L["seconds"]),
+                          _med(G["seconds"]))
+        if lu == gu == math.inf:
+            continue
+        both += 1
+        faster_u += gu < lu
+        faster_s += gs < ls
+        rows.append(f"T={T}: {_show(gu)} vs {_show(lu)} updates, "
+                    f"{_show(gs, '{:.1f}')} vs {_show(ls, '{:.1f}')} s")
+        who.append(f"T={T}: " + ("tie" if abs(gs - ls) < 0.1 else "GRU" if gs < ls else "LSTM"))
+    measure = "median to MSE < 0.083, GRU-56 vs LSTM-48: " + "; ".join(rows)
+    if both == 0:
+        return ["5 · at equal parameters GRU converges faster (updates and CPU time)", measure,
+                "not measurable: neither reached the threshold"]
+    pu = ("in updates: holds at every length" if faster_u == both else
+          "in updates: does not hold" if faster_u == 0 else
+          f"in updates: holds at {faster_u} of {both} lengths")
+    ps = ("in seconds: holds at every length" if faster_s == both else
+          "in seconds: mixed (" + ", ".join(who) + ") — the LSTM's updates are ~2× cheaper on "
+          "CPU (oneDNN), which offsets the GRU's fewer updates where both converge")
+    return ["5 · at equal parameters GRU converges faster (updates and CPU time)", measure,
+            pu + "; " + ps]
+
+
+def claim_gated(ev: Evidence) -> list[str]:
+    rows, fails = [], []
+    gated = ("LSTM H=48", "GRU H=48", "GRU H=56 (=params)", "LSTM H=48, forget bias 1")
+    for T in ev.T_values:
+        r = min(_mean(ev.final("tanh RNN H=48", T)), _mean(ev.final("tanh RNN H=98 (=params)", T)))
+        g = min(_mean(ev.final(k, T)) for k in gated)
+        if r > ev.baseline / 2 and g < ev.baseline / 2:
+            fails.append(T)
+        rows.append(f"T={T}: best tanh RNN {r:.3f} vs best gated {g:.3f}")
+    verdict = (f"holds: from T = {min(fails)} on, both tanh RNNs (H = 48 and 98) stay at the "
+               "0.167 baseline while a gated cell solves the task" if fails else "not shown here")
+    return ["6 · gated units beat a tanh RNN on long-range dependencies", "; ".join(rows), verdict]
+
+
+def claim_forget_bias(ev: Evidence) -> list[str]:
+    rows, apart = [], []
+    for T in ev.T_values:
+        a, b = ev.final("LSTM H=48", T), ev.final("LSTM H=48, forget bias 1", T)
+        if not ranges_overlap(a, b):
+            apart.append((T, "better" if _mean(b) < _mean(a) else "worse"))
+        rows.append(f"T={T}: {fmt_final(a)} → {fmt_final(b)}")
+    d, b = ev.long_summary[None], ev.long_summary[1.0]
+    rows.append(f"T=50, 2000 updates: reached 0.083 in "
+                f"{sum(u is not None for u in d['updates'])}/3 seeds (default) vs "
+                f"{sum(u is not None for u in b['updates'])}/3 (bias 1), final "
+                f"{fmt_final(d['final'], 4)} → {fmt_final(b['final'], 4)}")
+    paired = [(x, y) for x, y in zip(d["updates"], b["updates"]) if x is not None and y is not None]
+    sooner = sum(y < x for x, y in paired)
+    if not ranges_overlap(d["final"], b["final"]):
+        apart.append((50, ("better" if _mean(b["final"]) < _mean(d["final"]) else "worse")
+                      + " after 2000 updates"))
+    measure = "final MSE, default init → forget bias 1: " + "; ".join(rows)
+    verdict = ("at most a small effect here: final losses are within seed spread at every T"
+               + (f"; but at T=50, seed for seed, bias 1 left the plateau sooner in {sooner} of "
+                  f"{len(paired)} runs (by {min(x - y for x, y in paired)}–"
+                  f"{max(x - y for x, y in paired)} updates)"
+                  if paired and sooner == len(paired) else "")
+               if not apart else "depends on T and budget: bias 1 "
+               + ", ".join(f"{w} at T={T}" for T, w in apart) + "; elsewhere within seed spread")
+    return ["7 · the forget-gate bias matters", measure, verdict]
+
+
+LEDGER_HEADERS = ["claim", "measurement", "verdict"]
+CLAIMS = (claim_params, claim_speed, claim_accuracy, claim_long_range, claim_equal_params,
+          claim_gated, claim_forget_bias)
+TRANSFORMERS = ["8 · Transformers replaced both; RNNs still fit small models and time series",
+                "not measured (no attention baseline here)", "stated, see below"]
+
+
+def claims_ledger(ev: Evidence) -> list[list[str]]:
+    """The ledger's rows [claim, measurement, verdict], claims 1-8, each judged from ``ev``."""
+    return [claim(ev) for claim in CLAIMS] + [list(TRANSFORMERS)]

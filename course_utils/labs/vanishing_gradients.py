@@ -6,8 +6,8 @@
 * :func:`train_with_grad_norms` — a training loop recording loss and gradient norm, with or
   without norm clipping (Pascanu, Mikolov & Bengio 2013, "On the difficulty of training
   recurrent neural networks", ICML);
-* :func:`first_token_task` / :func:`distance_experiment` — a tanh RNN asked to remember the
-  first token's sign over T steps (Bengio, Simard & Frasconi 1994, "Learning long-term
+* :func:`first_token_task` / :func:`distance_experiment` / :func:`distance_suite` — a tanh RNN
+  asked to remember the first token's sign over T steps (Bengio, Simard & Frasconi 1994, "Learning long-term
   dependencies with gradient descent is difficult", IEEE TNN 5(2)).
 
 numpy is imported at module level; torch, matplotlib, ipywidgets and tqdm only inside the
@@ -241,15 +241,12 @@ def gradient_explorer(hidden: int = 32, seed: int = 0) -> Any:
 @contextmanager
 def single_thread() -> Iterator[None]:
     """Run torch on one CPU thread inside the block: for these tiny RNNs (H <= 32) thread
-    hand-offs cost more than the arithmetic, and a busy machine makes it far worse."""
-    import torch
+    hand-offs cost more than the arithmetic, and a busy machine makes it far worse. The old
+    thread count comes back afterwards (:func:`course_utils.lib.measure.torch_threads`)."""
+    from ..lib.measure import torch_threads
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def first_token_task(T: int, n: int, seed: int = 0, noise: float = 1.0) -> tuple[Any, Any]:
@@ -285,49 +282,122 @@ def _logits(model: Any, x: Any) -> Any:
     return model["head"](out[-1]).squeeze(-1)                     # (B,)
 
 
+def train_first_token(T: int, seed: int, steps: int = 100, hidden: int = 8, batch: int = 32,
+                      lr: float = 1e-2, n_test: int = 500,
+                      eval_every: int | None = None) -> dict[str, Any]:
+    """Train one fresh tanh RNN (Adam, BCE on the last state) to output the sign of the first of
+    ``T`` tokens (:func:`first_token_task`), ``steps`` updates of ``batch`` sequences.
+
+    Returns ``losses`` (steps,), the final test ``accuracy`` on ``n_test`` new sequences, the
+    initial ``grad_ratio`` ||dL/dx_0|| / ||dL/dx_{T-1}|| (float64, at initialisation) and, with
+    ``eval_every``, ``checkpoints`` (updates done: 0, eval_every, ..., steps) and the test
+    ``accuracy_curve`` at each. The batches depend only on (T, seed, step), so a longer run
+    repeats a shorter one's first updates exactly.
+    """
+    import torch
+
+    model = make_sign_rnn(hidden, seed)
+    x, y = first_token_task(T, batch, seed=10_000 * seed + T)
+    x = x.double().requires_grad_(True)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        _logits(copy.deepcopy(model).double(), x), y.double())
+    loss.backward()
+    g = x.grad.norm(dim=(1, 2))                                        # (T,)
+    ratio = float(g[0] / g[-1])
+    x_test, y_test = first_token_task(T, n_test, seed=10_000_000 + 100 * seed + T)
+
+    def accuracy() -> float:
+        with torch.no_grad():
+            return float(((_logits(model, x_test) > 0).float() == y_test).float().mean())
+
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    curve = np.empty(steps)
+    checkpoints, acc_curve = [], []
+    for step in range(steps):
+        if eval_every and step % eval_every == 0:
+            checkpoints.append(step)
+            acc_curve.append(accuracy())
+        x, y = first_token_task(T, batch, seed=1_000_000 * (seed + 1) + 1000 * T + step)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(_logits(model, x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        curve[step] = loss.item()
+    final = accuracy()
+    out: dict[str, Any] = {"losses": curve, "accuracy": final, "grad_ratio": ratio}
+    if eval_every:
+        out["checkpoints"] = np.array(checkpoints + [steps])
+        out["accuracy_curve"] = np.array(acc_curve + [final])
+    return out
+
+
 def distance_experiment(lengths: tuple[int, ...] = (5, 10, 20, 40),
                         seeds: tuple[int, ...] = (0, 1, 2, 3, 4),
                         steps: int = 100, hidden: int = 8, batch: int = 32, lr: float = 1e-2,
                         n_test: int = 500, progress: bool = True) -> dict[int, dict[str, Any]]:
-    """For each length T and seed, train a fresh tanh RNN (Adam, BCE on the last state) to
-    output the sign of the first token, and measure test accuracy. Also measures, at
-    initialisation, how much gradient reaches the first input relative to the last one:
-    ||dL/dx_0|| / ||dL/dx_{T-1}|| (in float64, geometric mean over seeds)."""
-    import torch
+    """For each length T and seed, :func:`train_first_token` for ``steps`` updates; per T the
+    test accuracies (seeds,), loss curves (seeds, steps), and the initial gradient ratio
+    ||dL/dx_0|| / ||dL/dx_{T-1}|| (geometric mean over seeds)."""
     from tqdm.auto import tqdm
 
     results: dict[int, dict[str, Any]] = {}
-    bar = tqdm(total=len(lengths) * len(seeds) * steps, desc="training", disable=not progress)
+    bar = tqdm(total=len(lengths) * len(seeds), desc="training", disable=not progress)
     with single_thread():
         for T in lengths:
-            accs, losses, ratios = [], [], []
+            runs = []
             for seed in seeds:
-                model = make_sign_rnn(hidden, seed)
-                x, y = first_token_task(T, batch, seed=10_000 * seed + T)
-                x = x.double().requires_grad_(True)
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                    _logits(copy.deepcopy(model).double(), x), y.double())
-                loss.backward()
-                g = x.grad.norm(dim=(1, 2))                                # (T,)
-                ratios.append(float(g[0] / g[-1]))
-                opt = torch.optim.Adam(model.parameters(), lr=lr)
-                curve = np.empty(steps)
-                for step in range(steps):
-                    x, y = first_token_task(T, batch, seed=1_000_000 * (seed + 1) + 1000 * T + step)
-                    loss = torch.nn.functional.binary_cross_entropy_with_logits(_logits(model, x), y)
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                    curve[step] = loss.item()
-                    bar.update(1)
-                x, y = first_token_task(T, n_test, seed=10_000_000 + 100 * seed + T)
-                with torch.no_grad():
-                    accs.append(float(((_logits(model, x) > 0).float() == y).float().mean()))
-                losses.append(curve)
-            results[T] = {"accuracy": np.array(accs), "losses": np.stack(losses),
-                          "grad_ratio": float(np.exp(np.mean(np.log(ratios))))}
+                runs.append(train_first_token(T, seed, steps, hidden, batch, lr, n_test))
+                bar.update(1)
+            results[T] = {"accuracy": np.array([r["accuracy"] for r in runs]),
+                          "losses": np.stack([r["losses"] for r in runs]),
+                          "grad_ratio": float(np.exp(np.mean(np.log(
+                              [r["grad_ratio"] for r in runs]))))}
     bar.close()
     return results
+
+
+# (T, seeds, updates) of the committed longer run: ``python -m course_utils sweep --suite
+# distance`` writes results/sweeps/distance_cpu.json
+DISTANCE_SUITE: tuple[tuple[int, tuple[int, ...], int], ...] = (
+    (20, (0, 1, 2, 3, 4), 1500),
+    (40, (0, 1, 2), 3000),
+)
+SOLVED = 0.95   # test accuracy from which a run counts as having learnt the dependency
+
+
+def distance_suite(plan: tuple[tuple[int, tuple[int, ...], int], ...] = DISTANCE_SUITE,
+                   eval_every: int = 50, progress: bool = True, **kwargs: Any) -> list[dict[str, Any]]:
+    """The longer budget of notebook 02's distance experiment: for each (T, seeds, updates) of
+    ``plan``, :func:`train_first_token` with test accuracy every ``eval_every`` updates.
+    Returns one JSON-ready dict per run (T, seed, steps, accuracy, grad_ratio, checkpoints,
+    accuracy_curve, losses rounded to 5 decimals); ``kwargs`` go to :func:`train_first_token`.
+    """
+    from tqdm.auto import tqdm
+
+    runs = []
+    bar = tqdm(total=sum(len(seeds) for _, seeds, _ in plan), desc="distance",
+               disable=not progress)
+    with single_thread():
+        for T, seeds, steps in plan:
+            for seed in seeds:
+                r = train_first_token(T, seed, steps, eval_every=eval_every, **kwargs)
+                runs.append({"T": T, "seed": seed, "steps": steps, "accuracy": round(r["accuracy"], 4),
+                             "grad_ratio": r["grad_ratio"],
+                             "checkpoints": r["checkpoints"].tolist(),
+                             "accuracy_curve": [round(a, 4) for a in r["accuracy_curve"]],
+                             "losses": [round(float(v), 5) for v in r["losses"]]})
+                bar.update(1)
+    bar.close()
+    return runs
+
+
+def first_solved(run: dict[str, Any], threshold: float = SOLVED) -> int | None:
+    """The first checkpoint (updates done) at which a :func:`distance_suite` run's test accuracy
+    reaches ``threshold``, or None when it never does within its budget."""
+    for step, acc in zip(run["checkpoints"], run["accuracy_curve"]):
+        if acc >= threshold:
+            return int(step)
+    return None
 
 
 def grad_norm(parameters: Any) -> float:
@@ -360,3 +430,37 @@ def train_with_grad_norms(model: Any, task: Callable[[int], tuple[Any, Any]], st
             opt.step()
             losses[step] = loss.item()
     return {"loss": losses, "grad_norm": norms}
+
+
+def clipping_experiment(seeds: tuple[int, ...] = (0, 1, 2, 3, 4), clips: tuple[float | None, ...]
+                        = (None, 1.0), T: int = 20, hidden: int = 16, radius: float = 1.5,
+                        lr: float = 0.3, steps: int = 300, batch: int = 32,
+                        progress: bool = True) -> dict[float | None, list[dict[str, np.ndarray]]]:
+    """Notebook 02's clipping experiment: for each seed, the same tanh RNN (W_hh rescaled to
+    spectral radius ``radius``) and the same batches of :func:`first_token_task` (T steps),
+    trained by :func:`train_with_grad_norms` once per entry of ``clips`` (None: no clipping).
+    Returns ``{clip: [run of seed 0, run of seed 1, ...]}``."""
+    from tqdm.auto import tqdm
+
+    runs: dict[float | None, list[dict[str, np.ndarray]]] = {c: [] for c in clips}
+    bar = tqdm(total=len(seeds) * len(clips), desc="clipping", disable=not progress)
+    for seed in seeds:
+        def task(step: int, seed: int = seed) -> tuple[Any, Any]:
+            return first_token_task(T, batch, seed=1000 * seed + step)
+
+        for c in clips:
+            with np.errstate(over="ignore", invalid="ignore"):
+                runs[c].append(train_with_grad_norms(make_sign_rnn(hidden, seed, radius), task,
+                                                     steps, lr, clip=c, progress=False))
+            bar.update(1)
+    bar.close()
+    return runs
+
+
+def blow_up_step(run: dict[str, np.ndarray], factor: float = 100.0) -> int | None:
+    """The first step whose loss is not finite or exceeds ``factor`` times the first step's
+    loss, or None when the run never blows up."""
+    loss = run["loss"]
+    bad = ~np.isfinite(loss) | (loss > factor * loss[0])
+    return int(np.argmax(bad)) if bad.any() else None
+

@@ -7,7 +7,8 @@
 
 Every batch of the synthetic tasks is fresh, so the training loss *is* an unbiased estimate of
 the loss on unseen data. Timing counts only the update (batch generation, forward, backward,
-clipping, optimizer step), measured with ``time.perf_counter``.
+clipping, optimizer step), measured with :class:`course_utils.lib.measure.Stopwatch`. Training
+runs on ``config.threads`` torch threads and restores the previous count afterwards.
 
 The forget-gate bias option follows Gers, Schmidhuber & Cummins (2000) and Jozefowicz,
 Zaremba & Sutskever (2015, "An empirical exploration of recurrent network architectures"):
@@ -17,9 +18,10 @@ split in ``bias_ih`` + ``bias_hh``, we set ``bias_ih[f] = value`` and ``bias_hh[
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from .measure import Stopwatch, torch_threads
 
 CELLS = ("rnn", "lstm", "gru")
 TASKS = ("adding", "copy")
@@ -39,7 +41,7 @@ class TrainConfig:
     batch: int = 64
     seed: int = 0
     clip: float | None = 1.0  # max gradient norm; None: no clipping
-    threads: int | None = 1  # torch.set_num_threads for fair, repeatable timings
+    threads: int | None = 1  # torch threads during training (restored after); None: as is
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,20 +101,6 @@ def count_params(model: Any) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def recurrent_params(cell: str, input_size: int, hidden: int) -> int:
-    """Parameters of torch.nn.{RNN,LSTM,GRU}(input_size, hidden): G·H·(I + H + 2)."""
-    gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
-    return gates * hidden * (input_size + hidden + 2)
-
-
-def matched_hidden(cell: str, input_size: int, target_params: int) -> int:
-    """The hidden size of ``cell`` whose recurrent-layer parameter count is closest to
-    ``target_params`` (ties: the smaller hidden size)."""
-    best = min(range(1, 4096), key=lambda h: (abs(recurrent_params(cell, input_size, h)
-                                                   - target_params), h))
-    return best
-
-
 def task_spec(task: str, T: int) -> tuple[int, int, float]:
     """(input_size, output_size, baseline loss) of a task."""
     from . import tasks
@@ -140,62 +128,72 @@ def batch_and_loss(task: str, model: Any, T: int, batch: int, gen: Any) -> Any:
 
 def train(config: TrainConfig, progress: bool = True, desc: str | None = None) -> Run:
     """Train one model on a synthetic task with Adam; returns its :class:`Run`."""
+    with torch_threads(config.threads):
+        return _train(config, progress, desc)
+
+
+def _train(config: TrainConfig, progress: bool, desc: str | None) -> Run:
     import torch
     from tqdm.auto import tqdm
 
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)  # the model's initial weights
     gen = torch.Generator().manual_seed(10_000 + config.seed)  # the data stream
     input_size, output_size, baseline = task_spec(config.task, config.T)
     model = make_model(config.cell, input_size, config.hidden, output_size, config.forget_bias)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     run = Run(config, count_params(model), baseline=baseline)
-    elapsed = 0.0
+    watch = Stopwatch()
     bar = tqdm(range(config.steps), desc=desc or f"{config.cell} H={config.hidden} T={config.T}",
                disable=not progress, leave=False)
     for _ in bar:
-        start = time.perf_counter()
-        loss = batch_and_loss(config.task, model, config.T, config.batch, gen)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-        opt.step()
-        elapsed += time.perf_counter() - start
+        with watch:
+            loss = batch_and_loss(config.task, model, config.T, config.batch, gen)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+            opt.step()
         run.losses.append(loss.item())
-        run.seconds.append(elapsed)
+        run.seconds.append(watch.elapsed)
     return run
 
 
 def fit_regressor(cell: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any,
                   hidden: int = 32, steps: int = 300, batch: int = 64, lr: float = 3e-3,
-                  seed: int = 0, progress: bool = True) -> dict[str, Any]:
-    """Train on fixed (window, N, I) -> (N, 1) data (the stock series), MSE loss.
+                  seed: int = 0, progress: bool = True, threads: int | None = 1) -> dict[str, Any]:
+    """Train on fixed (window, N, I) -> (N, 1) data (the stock series), MSE loss, on
+    ``threads`` torch threads (restored afterwards).
 
     Returns ``{"params", "train_losses", "test_mse", "seconds"}``.
     """
+    with torch_threads(threads):
+        return _fit(cell, (x_train, y_train, x_test, y_test), hidden, steps, batch, lr, seed,
+                    progress)
+
+
+def _fit(cell: str, data: tuple[Any, Any, Any, Any], hidden: int, steps: int, batch: int,
+         lr: float, seed: int, progress: bool) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
     from tqdm.auto import tqdm
 
+    x_train, y_train, x_test, y_test = data  # (window, N, I), (N, 1), (window, M, I), (M, 1)
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(10_000 + seed)
     model = make_model(cell, x_train.shape[-1], hidden, 1)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     n = x_train.shape[1]
-    losses, elapsed = [], 0.0
+    losses, watch = [], Stopwatch()
     for _ in tqdm(range(steps), desc=f"{cell} H={hidden}", disable=not progress, leave=False):
-        start = time.perf_counter()
-        idx = torch.randint(0, n, (batch,), generator=gen)
-        loss = F.mse_loss(model(x_train[:, idx])[-1], y_train[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        elapsed += time.perf_counter() - start
+        with watch:
+            idx = torch.randint(0, n, (batch,), generator=gen)
+            loss = F.mse_loss(model(x_train[:, idx])[-1], y_train[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
         losses.append(loss.item())
     with torch.no_grad():
         test_mse = float(F.mse_loss(model(x_test)[-1], y_test))
     return {"params": count_params(model), "train_losses": losses, "test_mse": test_mse,
-            "seconds": elapsed}
+            "seconds": watch.elapsed}

@@ -5,6 +5,13 @@
                                             so committed outputs are what nbval compares
 ``python -m course_utils build --check``    fail, naming each file, when notebooks/ is out of
                                             date or a solution is unexecuted / un-normalised
+``python -m course_utils build --repo-url https://github.com/you/fork``
+                                            store a fork's address in pyproject.toml and
+                                            write it into every notebook
+
+The course repository's address lives in one place, ``[project.urls] Source`` of
+``pyproject.toml``; the build writes it into each notebook's Colab badge (first cell) and the
+Colab block of its setup cell (the first code cell, see :func:`setup_block`).
 
 Student versions: the code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes
 ``# YOUR CODE HERE`` + ``raise NotImplementedError()`` at the same indentation; markdown
@@ -24,10 +31,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+PYPROJECT = ROOT / "pyproject.toml"
+BRANCH = "main"  # the branch the Colab badges open
+COLAB_DIR = "/content/course"  # where the setup cell clones the course on Colab
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CHECK_TAG = "nbval-check-output"
+_COURSE_IMPORT = re.compile(r"^\s*(from|import)\s+course_utils\b", re.M)
 _CHECK_CALL = re.compile(r"^\s*(?:\w+\s*=\s*)?check_(\w+)\(", re.M)
 _DEF = re.compile(r"^\s*def\s+(\w+)\s*\(", re.M)
+_BADGE_URL = re.compile(r"https://colab\.research\.google\.com/github/[^)\s\"'>]+")
+_GITHUB = re.compile(r"https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?")
+_COLAB_TEST = '"google.colab" in sys.modules'
+_COLAB_END = f'sys.path.insert(0, "{COLAB_DIR}")'
 
 
 class BuildError(Exception):
@@ -57,6 +72,90 @@ def _writes(nb) -> str:
     import nbformat
 
     return nbformat.writes(nb) + "\n"
+
+
+def repo_url(pyproject: Path = PYPROJECT) -> str:
+    """The course repository's address: ``[project.urls] Source`` of ``pyproject.toml``."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        match = re.search(r'(?ms)^\[project\.urls\].*?^Source\s*=\s*"([^"]+)"',
+                          pyproject.read_text(encoding="utf-8"))
+        if not match:
+            raise BuildError(f"{pyproject}: no [project.urls] Source") from None
+        return match.group(1)
+    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    try:
+        return data["project"]["urls"]["Source"]
+    except KeyError:
+        raise BuildError(f"{pyproject}: no [project.urls] Source") from None
+
+
+def check_repo_url(url: str) -> str:
+    """``url`` without a trailing ``/`` or ``.git``; BuildError unless it is a GitHub
+    repository (Colab opens notebooks from GitHub only)."""
+    match = _GITHUB.fullmatch(url.strip())
+    if not match:
+        raise BuildError(f"{url!r} is not a GitHub repository address "
+                         "(https://github.com/OWNER/REPO): Colab badges open GitHub only")
+    return f"https://github.com/{match.group(1)}/{match.group(2)}"
+
+
+def set_repo_url(url: str, pyproject: Path = PYPROJECT) -> str:
+    """Write ``url`` as ``[project.urls] Source`` into ``pyproject`` (the file keeps its
+    layout and comments); returns the normalised address."""
+    url = check_repo_url(url)
+    text = pyproject.read_text(encoding="utf-8")
+    section = re.search(r"(?m)^\[project\.urls\][^\[]*", text)
+    line = re.compile(r'(?m)^(Source\s*=\s*")[^"]*(")')
+    if section and line.search(section.group(0)):
+        body = line.sub(lambda m: m.group(1) + url + m.group(2), section.group(0), count=1)
+        text = text[:section.start()] + body + text[section.end():]
+    elif section:
+        text = text[:section.end()].rstrip("\n") + f'\nSource = "{url}"\n\n' + text[section.end():]
+    else:
+        text = text.rstrip("\n") + f'\n\n[project.urls]\nSource = "{url}"\n'
+    pyproject.write_text(text, encoding="utf-8")
+    return url
+
+
+def colab_url(url: str, name: str) -> str:
+    """The *Open in Colab* address of ``notebooks/<name>`` in the repository ``url``."""
+    owner_repo = check_repo_url(url).removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{owner_repo}/blob/{BRANCH}/notebooks/{name}"
+
+
+def setup_block(url: str) -> str:
+    """The Colab block that opens every notebook's setup cell. On Colab it clones the course
+    (package and committed ``results/``) once and installs it editable; the dependencies in
+    pyproject.toml are ranges that Colab's own torch, numpy ... satisfy, so pip adds only what
+    is missing and no test-only package (those are extras)."""
+    return ("import sys\n"
+            f"if {_COLAB_TEST}:  # on Colab: fetch the course (package + committed results/) once\n"
+            "    import os\n"
+            f'    if not os.path.isdir("{COLAB_DIR}"):\n'
+            f"        !git clone -q --depth 1 {check_repo_url(url)} {COLAB_DIR}\n"
+            f"    %pip install -q -e {COLAB_DIR}\n"
+            f"    {_COLAB_END}\n")
+
+
+def write_repo_url(nb, path: Path, url: str) -> None:
+    """Write ``url`` into the notebook's Colab badge(s) and its setup cell (in place)."""
+    if nb.cells and nb.cells[0].cell_type == "markdown":
+        nb.cells[0].source = _BADGE_URL.sub(colab_url(url, path.name), nb.cells[0].source)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and _COLAB_TEST in cell.source:
+            lines = cell.source.split("\n")
+            ends = [i for i, line in enumerate(lines) if line.strip() == _COLAB_END]
+            if not ends:
+                raise BuildError(f"{path.name} cell {index}: the setup cell's Colab block must end "
+                                 f"with `{_COLAB_END}` (see CONTRIBUTING.md)")
+            source = setup_block(url) + "\n".join(lines[ends[0] + 1:])
+            if source != cell.source:
+                cell.source = source
+            return
+    raise BuildError(f"{path.name}: no setup cell (a code cell with the Colab block, "
+                     "see CONTRIBUTING.md)")
 
 
 def strip_solution(source: str, markdown: bool = False) -> str:
@@ -90,8 +189,9 @@ def exercise_ids() -> set[str]:
     return set(SPECS)
 
 
-def normalise(nb, path: Path, known: set[str]) -> None:
-    """Add nbgrader metadata to exercise cells and the nbval tag to checker cells (in place)."""
+def normalise(nb, path: Path, known: set[str], url: str | None = None) -> None:
+    """Add nbgrader metadata to exercise cells and the nbval tag to checker cells, and write the
+    repository address ``url`` (when given) into the badge and setup cell (in place)."""
     seen: dict[str, int] = {}
     for index, cell in enumerate(nb.cells):
         src = cell.source
@@ -116,6 +216,8 @@ def normalise(nb, path: Path, known: set[str]) -> None:
             tags = md.setdefault("tags", [])
             if CHECK_TAG not in tags:
                 tags.append(CHECK_TAG)
+    if url is not None:
+        write_repo_url(nb, path, url)
 
 
 def student_version(nb):
@@ -147,6 +249,10 @@ def solution_problems(nb, path: Path) -> list[Problem]:
             break
         if CHECK_TAG in cell.metadata.get("tags", []) and not cell.outputs:
             problems.append(Problem(path, f"checker cell {index} has no stored output"))
+        if "grader-context" in cell.metadata.get("tags", []) and _COURSE_IMPORT.search(cell.source):
+            problems.append(Problem(path, f"grader-context cell {index} imports course_utils: the "
+                                          "grader runs it in a sandbox with only the standard "
+                                          "library, numpy (and torch), never the checkers"))
         for output in cell.outputs:
             if output.get("output_type") == "error":
                 problems.append(Problem(path, f"cell {index} stored an error ({output.get('ename')})"))
@@ -164,9 +270,13 @@ def execute(path: Path, timeout: int = 600) -> None:
 
 
 def build(solutions: Path = ROOT / "solutions", notebooks: Path = ROOT / "notebooks",
-          check: bool = False, run: bool = False, only: list[str] | None = None) -> list[Problem]:
-    """Build (or with ``check`` verify) ``notebooks/`` from ``solutions/``; returns the problems."""
+          check: bool = False, run: bool = False, only: list[str] | None = None,
+          url: str | None = None) -> list[Problem]:
+    """Build (or with ``check`` verify) ``notebooks/`` from ``solutions/``; returns the problems.
+
+    ``url``: the repository address for badges and setup cells (default: pyproject.toml's)."""
     known = exercise_ids()
+    url = repo_url() if url is None else url
     sources = sorted(solutions.glob("*.ipynb"))
     if only:
         sources = [p for p in sources if any(o in p.name for o in only)]
@@ -180,7 +290,7 @@ def build(solutions: Path = ROOT / "solutions", notebooks: Path = ROOT / "notebo
         nb = _read(src)
         before = _writes(nb)
         try:
-            normalise(nb, src, known)
+            normalise(nb, src, known, url)
             student = _writes(student_version(nb))
         except BuildError as exc:
             problems.append(Problem(src, str(exc)))
@@ -219,8 +329,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="only notebooks whose file name contains one of these")
     parser.add_argument("--solutions", type=Path, default=ROOT / "solutions")
     parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks")
+    parser.add_argument("--repo-url", metavar="URL",
+                        help="store this GitHub address in pyproject.toml ([project.urls] Source) "
+                             "and write it into every badge and setup cell")
     args = parser.parse_args(argv)
-    problems = build(args.solutions, args.notebooks, check=args.check, run=args.execute, only=args.only)
+    url = None
+    if args.repo_url:
+        if args.check:
+            parser.error("--repo-url changes files; it cannot be combined with --check")
+        try:
+            url = set_repo_url(args.repo_url, PYPROJECT)
+        except BuildError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"pyproject.toml: [project.urls] Source = {url}")
+    problems = build(args.solutions, args.notebooks, check=args.check, run=args.execute,
+                     only=args.only, url=url)
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
     if problems:

@@ -1,7 +1,12 @@
-"""``python -m course_utils sweep``: notebook 08's training sweep (RNN / LSTM / GRU on the adding and copy tasks).
+"""``python -m course_utils sweep``: notebook 08's training sweep (RNN / LSTM / GRU, adding and copy).
 
     python -m course_utils sweep --out results/sweeps/adding_copy_cpu.json     # ~10 min, 2 cores
     python -m course_utils sweep --quick --out /tmp/smoke.json                  # seconds
+    python -m course_utils sweep --suite distance --out results/sweeps/distance_cpu.json  # ~3 min
+
+``--suite distance`` is notebook 02's longer budget instead: the tanh RNN of its distance
+experiment at T = 20 (1,500 updates, 5 seeds) and T = 40 (3,000 updates, 3 seeds), test accuracy
+every 50 updates (:func:`course_utils.labs.vanishing_gradients.distance_suite`).
 
 The sweep trains a tanh RNN, an LSTM and a GRU on the adding problem over growing T, at equal
 hidden size and at (approximately) equal parameter count, an LSTM with forget-gate bias 1
@@ -25,8 +30,10 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..labs.lstm_vs_gru import SPEED_SIZES, machine_info, speed_table
-from ..lib.train import TrainConfig, matched_hidden, recurrent_params
+from ..labs.lstm_vs_gru import SPEED_SIZES, speed_table
+from ..lib.counts import matched_hidden, param_count
+from ..lib.measure import machine_info
+from ..lib.train import TrainConfig
 
 DEFAULT_T = (10, 25, 50, 100)
 DEFAULT_COPY_T = (10, 25)
@@ -47,7 +54,7 @@ def plan(T_values: Iterable[int] = DEFAULT_T, copy_T: Iterable[int] = DEFAULT_CO
     leave the adding problem's plateau given more time?).
     """
     seeds = list(seeds)
-    lstm_params = recurrent_params("lstm", 2, hidden)
+    lstm_params = param_count("lstm", 2, hidden)
     sized = {c: matched_hidden(c, 2, lstm_params) for c in ("gru", "rnn")}
     common = dict(steps=steps, batch=batch, lr=lr)
     out: list[tuple[str, TrainConfig]] = []
@@ -87,11 +94,43 @@ def run_sweep(items: list[tuple[str, TrainConfig]], progress: bool = True) -> li
     return runs
 
 
+def distance_main(argv: list[str], out: str, quick: bool, progress: bool) -> int:
+    """``--suite distance``: run :func:`~course_utils.labs.vanishing_gradients.distance_suite`
+    (``--quick``: T = 5, one seed, 20 updates) and write the JSON with its command and machine."""
+    import torch
+
+    from ..labs import vanishing_gradients as G
+
+    torch.set_num_threads(1)
+    suite = ((5, (0,), 20),) if quick else G.DISTANCE_SUITE
+    start = time.perf_counter()
+    runs = G.distance_suite(suite, eval_every=10 if quick else 50, progress=progress)
+    result = {"command": "python -m course_utils sweep " + " ".join(argv),
+              "machine": {**machine_info(),
+                          "cpu_capability": torch.backends.cpu.get_cpu_capability()},
+              "wall_seconds": round(time.perf_counter() - start, 1),
+              "plan": [{"T": T, "seeds": list(seeds), "steps": steps} for T, seeds, steps in suite],
+              "solved_threshold": G.SOLVED, "runs": runs}
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, separators=(",", ":")) + "\n")
+    print(f"wrote {path}: {len(runs)} runs in {result['wall_seconds']} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    suite = argparse.ArgumentParser(add_help=False)
+    suite.add_argument("--suite")
+    chosen, rest = suite.parse_known_args(argv)
+    if chosen.suite == "charlm":  # notebook 07's char-LM sweep: its own module and options
+        from .sweep_charlm import main as charlm_main
+
+        return charlm_main(rest)
     p = argparse.ArgumentParser(prog="python -m course_utils sweep",
                                 description="Notebook 08's LSTM vs GRU vs tanh RNN sweep (CPU).")
-    p.add_argument("--out", required=True, help="JSON file to write (e.g. results/sweeps/adding_copy_cpu.json)")
+    p.add_argument("--out", required=True,
+                   help="JSON file to write (e.g. results/sweeps/adding_copy_cpu.json)")
     p.add_argument("--quick", action="store_true", help="smoke test: T=10 only, 1 seed, 20 updates")
     p.add_argument("--steps", type=int, default=700, help="parameter updates per run")
     p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
@@ -102,7 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--long-steps", type=int, default=2000, help="updates of the long LSTM runs")
     p.add_argument("--hidden", type=int, default=48, help="hidden size of the equal-H group")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--suite", choices=("adding-copy", "distance", "charlm"), default="adding-copy",
+                   help="adding-copy: notebook 08's sweep (default); distance: notebook 02's "
+                        "longer distance experiment; charlm: notebook 07's char-LM sweep "
+                        "(its own options: --suite charlm --help)")
     args = p.parse_args(argv)
+    if args.suite == "distance":
+        return distance_main(argv, args.out, args.quick, not args.no_progress)
     import torch
 
     torch.set_num_threads(1)

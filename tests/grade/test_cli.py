@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.grade.grade_fixtures import CELL_OK, FWD_OK, ROOT, grade, record, rnn_nb, rows, write
+from tests.grade.grade_fixtures import CELL_OK, ROOT, grade, record, rnn_nb, rows, write
 
 
 @pytest.mark.parametrize("args,words", [

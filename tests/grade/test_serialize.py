@@ -9,10 +9,16 @@ import numpy as np
 import pytest
 
 from course_utils.checks import SPECS
-from course_utils.checks.spec import Outcome
 from course_utils.checks.judging import judge
-from course_utils.grade.serialize import (DecodeError, Unsupported, decode_inputs, decode_value,
-                                          encode_inputs, encode_value)
+from course_utils.checks.spec import Outcome
+from course_utils.grade.serialize import (
+    DecodeError,
+    Unsupported,
+    decode_inputs,
+    decode_value,
+    encode_inputs,
+    encode_value,
+)
 
 
 def roundtrip(value):

@@ -1,43 +1,112 @@
-"""Tests of course_utils.labs.lstm_vs_gru: the speed timer and the sweep analysis helpers."""
+"""course_utils.labs.lstm_vs_gru: the speed table, the sweep summary and notebook 08's claims
+ledger (claims built from the committed sweep, and every verdict branch on made-up evidence)."""
 
 from __future__ import annotations
+
+import copy
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from course_utils.labs import lstm_vs_gru as experiments  # noqa: E402
+from course_utils.labs import lstm_vs_gru as ex  # noqa: E402
+from course_utils.lib import results, tasks  # noqa: E402
+
+BASE = tasks.ADDING_BASELINE_MSE
 
 
-def test_time_fwd_bwd_positive() -> None:
-    for flag in (True, False):
-        assert 0 < experiments.time_fwd_bwd("lstm", 4, 2, 3, 5, reps=1, mkldnn=flag) < 5
-
-
-def test_speed_table_rows() -> None:
-    rows = experiments.speed_table([(4, 2, 3, 5)], reps=1, progress=False)
-    assert set(rows[0]) == {"T", "B", "I", "H", "lstm_mkldnn_s", "lstm_native_s", "gru_mkldnn_s", "gru_native_s"}
+def test_speed_table_rows_and_thread_count_restored() -> None:
+    before = torch.get_num_threads()
+    rows = ex.speed_table([(4, 2, 3, 5)], reps=1, progress=False)
+    assert torch.get_num_threads() == before
+    assert set(rows[0]) == {"T", "B", "I", "H", "lstm_mkldnn_s", "lstm_native_s",
+                            "gru_mkldnn_s", "gru_native_s"}
     assert all(v > 0 for k, v in rows[0].items() if k.endswith("_s"))
 
 
-def _fake_run(losses: list[float], step_s: float = 0.5) -> dict:
-    return {"group": "g", "config": {"cell": "gru", "T": 5}, "losses": losses,
-            "seconds": [step_s * (i + 1) for i in range(len(losses))]}
+@pytest.fixture(scope="module")
+def sweep_evidence() -> ex.Evidence:
+    """Evidence from the committed sweep; the live parts (speed, stock) made up."""
+    runs = results.load_json("sweeps/adding_copy_cpu.json")["runs"]
+    T_values = sorted({r["config"]["T"] for r in runs if r["config"]["task"] == "adding"})
+    summary = ex.summarise(runs, T_values, BASE / 2)
+    long_summary = {fb: {"final": [ex.final_loss(r) for r in rs],
+                         "updates": [ex.updates_to(r, BASE / 2) for r in rs]}
+                    for fb in (None, 1.0) for rs in [ex.select(runs, "long", forget_bias=fb, T=50)]}
+    copy_final = {(cell, T): [ex.final_loss(r) for r in ex.select(runs, "copy", cell=cell, T=T)]
+                  for cell in ("rnn", "lstm", "gru") for T in (10, 25)}
+    speed = [{"H": H, "lstm_mkldnn_s": 1.0, "gru_mkldnn_s": 2.0, "lstm_native_s": 1.0,
+              "gru_native_s": 0.8} for H in (48, 128)]
+    stock = {c: [{"test_mse": 1.0 + d} for d in (0.0, 0.02)] for c in ("rnn", "lstm", "gru")}
+    return ex.Evidence(summary=summary, long_summary=long_summary, copy_final=copy_final,
+                       stock=stock, speed=speed, param_ratio=0.75, h_lstm=48, h_gru=56,
+                       baseline=BASE)
 
 
-def test_analysis_helpers() -> None:
-    assert experiments.smooth([1, 2, 3, 4], k=2) == [1.0, 1.5, 2.5, 3.5]
-    run = _fake_run([1.0] * 5 + [0.1] * 10)
-    assert experiments.updates_to(run, 0.5, k=2) == 7  # mean of updates 6, 7 = 0.1
-    assert experiments.seconds_to(run, 0.5, k=2) == pytest.approx(3.5)
-    assert experiments.updates_to(run, 0.01, k=2) is None
-    assert experiments.final_loss(run) == pytest.approx(0.1)
-    assert experiments.seconds_per_update(run) == pytest.approx(0.5)
-    assert experiments.spread([1.0, 3.0]) == (2.0, 1.0, 3.0)
-    fast, slow = _fake_run([1.0, 0.5, 0.2], 0.1), _fake_run([1.0, 0.8, 0.6], 0.2)
-    grid, med, lo, hi = experiments.band([fast, slow], x="seconds", k=1, points=3)
-    assert grid[-1] == pytest.approx(0.3) and lo[-1] == pytest.approx(0.2) and hi[-1] <= 1.0
-    assert experiments.select([fast, slow], "g", cell="gru") == [fast, slow]
-    assert experiments.select([fast], "other") == []
-    table = experiments.markdown_table(["a", "b"], [[1, "x|y"]])
-    assert table.splitlines() == ["| a | b |", "|---|---|", "| 1 | x\\|y |"]
+def test_summarise_reads_every_configuration(sweep_evidence) -> None:
+    s = sweep_evidence.summary
+    assert sweep_evidence.T_values == [10, 25, 50, 100]
+    assert {label for label, _ in s} == set(ex.CONFIGS)
+    assert all(len(v["final"]) == 3 for v in s.values())
+    assert s["GRU H=56 (=params)", 10]["params"] > s["GRU H=48", 10]["params"]
+
+
+def test_ledger_from_the_committed_sweep(sweep_evidence) -> None:
+    """Claims 4-7 read only the committed sweep: their verdicts are the course's conclusions."""
+    rows = ex.claims_ledger(sweep_evidence)
+    assert [r[0][0] for r in rows] == list("12345678")
+    assert all(len(r) == 3 and all(isinstance(c, str) and c for c in r) for r in rows)
+    by = {r[0][0]: r for r in rows}
+    assert by["4"][2].startswith("does not hold here: the GRU solves T=100 within 700 updates")
+    assert "median 868 vs 335 updates" in by["4"][2]
+    assert by["5"][2].startswith("in updates: holds at every length; in seconds: mixed")
+    assert by["6"][2].startswith("holds: from T = 25 on")
+    assert "bias 1 left the plateau sooner in 3 of 3 runs (by 8–263 updates)" in by["7"][2]
+    assert by["2"][2].startswith("does not hold on CPU with PyTorch's defaults")
+    assert "the GRU is faster, as its 3/4 FLOPs predict" in by["2"][2]
+    assert by["3"][2].startswith("depends on the task — adding: GRU better")
+    assert "GOOG: indistinguishable" in by["3"][2]
+    assert ex.markdown_table(ex.LEDGER_HEADERS, rows).count("\n") == len(rows) + 1
+
+
+def test_speed_verdict_branches(sweep_evidence) -> None:
+    ev = copy.deepcopy(sweep_evidence)
+    for r in ev.speed:
+        r["gru_mkldnn_s"] = 0.7
+    assert ex.claim_speed(ev)[2].startswith("holds on this CPU")
+    ev.speed[0]["gru_mkldnn_s"] = 1.5
+    assert ex.claim_speed(ev)[2].startswith("depends on the size and the backend")
+    ev.speed = [dict(r, gru_mkldnn_s=2.0, gru_native_s=1.2) for r in ev.speed]
+    assert " — no faster" in ex.claim_speed(ev)[2]
+    assert ex.claim_speed(ev)[2].endswith("(GPU: see notebook 09)")
+
+
+def test_accuracy_holds_when_everything_overlaps(sweep_evidence) -> None:
+    ev = copy.deepcopy(sweep_evidence)
+    for T in ev.T_values:
+        ev.summary["GRU H=48", T]["final"] = list(ev.summary["LSTM H=48", T]["final"])
+    ev.copy_final["gru", 25] = list(ev.copy_final["lstm", 25])
+    assert ex.claim_accuracy(ev)[2].startswith("holds — adding: within seed spread at every T")
+
+
+def test_long_range_and_equal_params_other_branches(sweep_evidence) -> None:
+    ev = copy.deepcopy(sweep_evidence)
+    for key in ("GRU H=48", "GRU H=56 (=params)"):
+        ev.summary[key, 100]["final"] = [0.3, 0.31, 0.32]
+    assert ex.claim_long_range(ev)[2] == "holds at T=100 in this budget"
+    ev.summary["GRU H=48", 100]["final"] = list(ev.summary["LSTM H=48", 100]["final"])
+    assert ex.claim_long_range(ev)[2].startswith("not resolved at T=100")
+    for T in ev.T_values:
+        for key in ("LSTM H=48", "GRU H=56 (=params)"):
+            ev.summary[key, T]["updates"] = [None] * 3
+    assert ex.claim_equal_params(ev)[2] == "not measurable: neither reached the threshold"
+
+
+def test_gated_and_forget_bias_other_branches(sweep_evidence) -> None:
+    ev = copy.deepcopy(sweep_evidence)
+    for T in ev.T_values:
+        ev.summary["tanh RNN H=48", T]["final"] = [0.001] * 3
+    assert ex.claim_gated(ev)[2] == "not shown here"
+    ev.summary["LSTM H=48, forget bias 1", 50]["final"] = [0.01, 0.02, 0.03]
+    verdict = ex.claim_forget_bias(ev)[2]
+    assert verdict.startswith("depends on T and budget: bias 1 better at T=50")

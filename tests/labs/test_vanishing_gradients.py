@@ -116,3 +116,47 @@ def test_gradient_explorer_builds_and_redraws_headless():
         assert ax.get_xlabel().startswith("lag") and ax.get_ylabel()
         assert len(ax.lines[0].get_xdata()) == 15
         plt.close(fig)
+
+
+def test_train_first_token_records_checkpoints_and_repeats_its_prefix():
+    short = G.train_first_token(5, seed=1, steps=6, hidden=4, n_test=50, eval_every=3)
+    longer = G.train_first_token(5, seed=1, steps=9, hidden=4, n_test=50, eval_every=3)
+    assert short["losses"].shape == (6,) and short["checkpoints"].tolist() == [0, 3, 6]
+    assert len(short["accuracy_curve"]) == 3 and short["accuracy_curve"][-1] == short["accuracy"]
+    np.testing.assert_array_equal(short["losses"], longer["losses"][:6])   # same batches
+    assert 0.0 < short["grad_ratio"]
+    assert "checkpoints" not in G.train_first_token(5, seed=1, steps=2, hidden=4, n_test=10)
+
+
+def test_distance_experiment_and_suite_shapes():
+    out = G.distance_experiment(lengths=(3, 4), seeds=(0, 1), steps=3, hidden=4, n_test=20,
+                                progress=False)
+    assert set(out) == {3, 4}
+    assert out[3]["accuracy"].shape == (2,) and out[3]["losses"].shape == (2, 3)
+    runs = G.distance_suite(((3, (0, 1), 4), (5, (2,), 6)), eval_every=2, progress=False,
+                            hidden=4, n_test=20)
+    assert [(r["T"], r["seed"], r["steps"]) for r in runs] == [(3, 0, 4), (3, 1, 4), (5, 2, 6)]
+    assert runs[2]["checkpoints"] == [0, 2, 4, 6] and len(runs[2]["losses"]) == 6
+    assert all(isinstance(v, float) for v in runs[0]["accuracy_curve"])
+
+
+def test_first_solved_reads_the_first_checkpoint_above_threshold():
+    run = {"checkpoints": [0, 50, 100, 150], "accuracy_curve": [0.5, 0.6, 0.97, 0.99]}
+    assert G.first_solved(run) == 100
+    assert G.first_solved(run, threshold=0.995) is None
+
+
+def test_clipping_experiment_runs_each_seed_with_each_clip():
+    runs = G.clipping_experiment(seeds=(0, 1), clips=(None, 0.5), T=6, hidden=4, steps=4,
+                                 progress=False)
+    assert set(runs) == {None, 0.5} and len(runs[None]) == len(runs[0.5]) == 2
+    assert runs[0.5][0]["loss"].shape == (4,)
+    # same initial weights and batches: the first step's loss is the same with and without clipping
+    assert runs[None][1]["loss"][0] == runs[0.5][1]["loss"][0]
+
+
+def test_blow_up_step():
+    assert G.blow_up_step({"loss": np.array([1.0, 2.0, 50.0])}) is None
+    assert G.blow_up_step({"loss": np.array([1.0, 2.0, 500.0, 1.0])}) == 2
+    assert G.blow_up_step({"loss": np.array([1.0, np.inf, np.nan])}) == 1
+    assert G.blow_up_step({"loss": np.array([1.0, 2.0, 20.0])}, factor=10.0) == 2

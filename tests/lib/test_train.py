@@ -1,4 +1,5 @@
-"""Tests of course_utils.lib.train: models, parameter counts, forget-gate bias, determinism, learning."""
+"""Tests of course_utils.lib.train: models, parameter counts, forget-gate bias, determinism,
+learning, and that training leaves the torch thread count as it found it."""
 
 from __future__ import annotations
 
@@ -6,21 +7,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from course_utils.lib.train import (TrainConfig, count_params, make_model, matched_hidden,  # noqa: E402
-                                recurrent_params, train)
-
-
-@pytest.mark.parametrize("cell,cls", [("rnn", "RNN"), ("lstm", "LSTM"), ("gru", "GRU")])
-@pytest.mark.parametrize("I,H", [(2, 48), (10, 7)])
-def test_recurrent_params_match_torch(cell: str, cls: str, I: int, H: int) -> None:
-    assert recurrent_params(cell, I, H) == sum(p.numel() for p in getattr(torch.nn, cls)(I, H).parameters())
+from course_utils.lib.counts import param_count  # noqa: E402
+from course_utils.lib.train import TrainConfig, count_params, make_model, train  # noqa: E402
 
 
 def test_model_shapes_and_head() -> None:
     model = make_model("gru", 3, 5, 2)
     out = model(torch.randn(6, 4, 3))  # (T, B, I)
     assert out.shape == (6, 4, 2)
-    assert count_params(model) == recurrent_params("gru", 3, 5) + 5 * 2 + 2
+    assert count_params(model) == param_count("gru", 3, 5) + 5 * 2 + 2
 
 
 def test_forget_bias() -> None:
@@ -30,15 +25,6 @@ def test_forget_bias() -> None:
     assert not torch.allclose(b[:6], torch.ones(6))
     with pytest.raises(ValueError):
         make_model("gru", 2, 6, 1, forget_bias=1.0)
-
-
-def test_matched_hidden_is_closest() -> None:
-    target = recurrent_params("lstm", 2, 48)
-    h = matched_hidden("gru", 2, target)
-    gap = abs(recurrent_params("gru", 2, h) - target)
-    assert gap <= abs(recurrent_params("gru", 2, h - 1) - target)
-    assert gap <= abs(recurrent_params("gru", 2, h + 1) - target)
-    assert h > 48
 
 
 def test_train_records_and_is_deterministic() -> None:
@@ -61,3 +47,35 @@ def test_train_learns_adding_short() -> None:
 def test_train_copy_task_runs() -> None:
     run = train(TrainConfig(cell="rnn", task="copy", T=3, hidden=8, steps=5, batch=4), progress=False)
     assert len(run.losses) == 5 and run.baseline == pytest.approx(10 * 2.0794415 / 23, rel=1e-6)
+
+
+@pytest.mark.parametrize("threads", [1, None])
+def test_train_restores_the_thread_count(threads) -> None:
+    before = torch.get_num_threads()
+    train(TrainConfig(cell="rnn", T=3, hidden=4, steps=2, batch=2, threads=threads), progress=False)
+    assert torch.get_num_threads() == before
+
+
+def test_train_restores_the_thread_count_on_error(monkeypatch) -> None:
+    from course_utils.lib import train as train_module
+
+    def broken(*args, **kwargs):
+        assert torch.get_num_threads() == 1
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(train_module, "batch_and_loss", broken)
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="boom"):
+        train(TrainConfig(cell="rnn", T=3, hidden=4, steps=2, batch=2, threads=1), progress=False)
+    assert torch.get_num_threads() == before
+
+
+def test_fit_regressor_runs_and_restores_threads() -> None:
+    from course_utils.lib.train import fit_regressor
+
+    before = torch.get_num_threads()
+    x, y = torch.randn(5, 40, 2), torch.randn(40, 1)  # (window, N, I), (N, 1)
+    res = fit_regressor("gru", x, y, x[:, :8], y[:8], hidden=4, steps=3, batch=8, progress=False)
+    assert set(res) == {"params", "train_losses", "test_mse", "seconds"}
+    assert len(res["train_losses"]) == 3 and res["seconds"] > 0
+    assert torch.get_num_threads() == before

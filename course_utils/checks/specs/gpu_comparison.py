@@ -19,13 +19,18 @@ from ..recurrent import seq_cases
 from ..spec import Case, Mistake, Spec
 
 ARGS = ("x", "h0", "c0", "W_ih", "W_hh", "b_ih", "b_hh")
+# PyTorch's fused recurrent kernels (torch functions and aten ops): calling one (torch.nn.LSTM,
+# torch.lstm, torch.lstm_cell ...) is not writing the hoisted loop; the grader checks for them.
+FUSED_RNN = ("lstm", "lstm_cell", "_thnn_fused_lstm_cell", "mkldnn_rnn_layer", "_cudnn_rnn",
+             "miopen_rnn", "gru", "gru_cell", "rnn_tanh", "rnn_relu", "rnn_tanh_cell",
+             "rnn_relu_cell")
 
 
 def make_cases(seed: int) -> list[Case]:
     """The LSTM sequence cases (all of T, B, I, H distinct; B = 3, 1, 2) as float64 tensors."""
     import torch
 
-    return [Case(c.label, tuple(torch.from_numpy(a.copy()) for a in c.args), group=c.group)
+    return [Case(c.label, tuple(torch.from_numpy(a.copy()) for a in c.args), dims=c.dims)
             for c in seq_cases(seed, "lstm")]
 
 
@@ -46,7 +51,7 @@ def ref_lstm_forward_hoisted(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
 # --------------------------------------------------------------------------- mistakes
 def _loop(x, h0, c0, W_ih, W_hh, b_ih, b_hh, *, order="ifgo", carry_h=True, carry_c=True,
           layout="blocked", flatten="time-major", fold_bhh=True, loop_bhh=False,
-          tanh_c=True) -> tuple[Any, tuple[Any, Any]]:
+          tanh_c=True, zero_start=False) -> tuple[Any, tuple[Any, Any]]:
     """The hoisted LSTM with switches, each switch one known mistake (defaults: correct)."""
     import torch
 
@@ -57,6 +62,8 @@ def _loop(x, h0, c0, W_ih, W_hh, b_ih, b_hh, *, order="ifgo", carry_h=True, carr
     else:  # batch-major rows, then read back as if time-major
         x2d = x.transpose(0, 1).reshape(B * T, I)
     xw = (x2d @ W_ih.T + b_ih + (b_hh if fold_bhh else 0)).reshape(T, B, 4 * H)
+    if zero_start:
+        h0, c0 = h0 * 0, c0 * 0
     h, c, outs = h0, c0, []
     for t in range(T):
         rec = (h if carry_h else h0) @ W_hh.T + (b_hh if loop_bhh else 0)
@@ -90,6 +97,9 @@ MISTAKES = [
             _variant(carry_h=False)),
     Mistake("the cell state not carried", "c_t = σ(f) * c_{t-1} + σ(i) * tanh(g) uses the c of "
             "the previous step, not c0: update c inside the loop", _variant(carry_c=False)),
+    Mistake("starting from zeros instead of the given h0 and c0", "the loop starts from the "
+            "initial state passed in (h, c = h0, c0), not from torch.zeros",
+            _variant(zero_start=True)),
     Mistake("gates in the order i, f, o, g", "torch.nn.LSTM stacks the gates as i, f, g, o "
             "(input, forget, cell candidate, output)", _variant(order="ifog")),
     Mistake("gates in the order f, i, g, o", "torch.nn.LSTM stacks the gates as i, f, g, o",
@@ -119,5 +129,6 @@ SPECS = [
     Spec(id="lstm_forward_hoisted", title="LSTM forward in PyTorch with the input GEMM hoisted",
          notebook="09_gpu_comparison", arg_names=ARGS, output=("output", ("h_n", "c_n")),
          make_cases=make_cases, reference=ref_lstm_forward_hoisted, mistakes=MISTAKES,
-         time_axis={"output": 0}, points=3),
+         time_axis={"output": 0}, initial_state=("h0", "c0"), points=3,
+         sandbox_modules=("torch",), forbidden_calls=FUSED_RNN),
 ]

@@ -31,8 +31,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..recurrent import (cell_cases, cell_reference, forward_reference, rng_for, seq_cases,
-                         sequence_mistakes, sigmoid, unroll)
+from ..recurrent import (cell_cases, cell_reference, forward_reference, inside_time_step,
+                         rng_for, seq_cases, sequence_mistakes, sigmoid)
 from ..spec import Case, Int, Mistake, Spec
 
 CELL_ARGS = ("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh")
@@ -53,11 +53,13 @@ def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def gru_variant(x_t, h_prev, W_ih, W_hh, b_ih, b_hh, *, z_flipped: bool = False,
                 reset_before: bool = False, order: str = "rzn", no_reset: bool = False,
                 b_hn_outside: bool = False, candidate=np.tanh, no_update: bool = False,
-                gate=sigmoid, hh_bias: bool = True, ih_bias: bool = True) -> np.ndarray:
+                gate=sigmoid, hh_bias: bool = True, ih_bias: bool = True,
+                reset_input: bool = False, reset_hidden: bool = True) -> np.ndarray:
     """One GRU step with switchable deviations from torch.nn.GRUCell (all off = correct).
 
     ``order`` names how the learner *reads* the stored chunks, e.g. "zrn" means chunk 0 is
-    taken as z and chunk 1 as r.
+    taken as z and chunk 1 as r. ``reset_input`` / ``reset_hidden``: which side of the
+    candidate the reset gate multiplies (torch: the hidden side only).
     """
     gi = x_t @ W_ih.T + (b_ih if ih_bias else 0.0)                # (B, 3H)
     chunks_i = dict(zip(order, _split(gi)))
@@ -67,13 +69,16 @@ def gru_variant(x_t, h_prev, W_ih, W_hh, b_ih, b_hh, *, z_flipped: bool = False,
     z = gate(chunks_i["z"] + h_prev @ W["z"].T + bh["z"])         # (B, H)
     if no_reset:
         r = np.ones_like(r)
-    if reset_before:
+    x_n = r * chunks_i["n"] if reset_input else chunks_i["n"]
+    if not reset_hidden:
+        hn = h_prev @ W["n"].T + bh["n"]
+    elif reset_before:
         hn = (r * h_prev) @ W["n"].T + bh["n"]
     elif b_hn_outside:
         hn = r * (h_prev @ W["n"].T) + bh["n"]
     else:
         hn = r * (h_prev @ W["n"].T + bh["n"])
-    n = candidate(chunks_i["n"] + hn)                             # (B, H)
+    n = candidate(x_n + hn)                                       # (B, H)
     if no_update:
         return n
     if z_flipped:
@@ -112,6 +117,13 @@ CELL_MISTAKES = [
     Mistake("no reset gate (r = 1)",
             "the candidate must use the reset gate: n = tanh(x W_in^T + b_in + r * (h_prev W_hn^T "
             "+ b_hn))", _v(no_reset=True)),
+    Mistake("the reset gate applied to the input side (r * (x W_in^T + b_in))",
+            "the reset gate decides how much of the *previous state* enters the candidate; the "
+            "input part is not reset: " + _RESET_AFTER,
+            _v(reset_input=True, reset_hidden=False)),
+    Mistake("the reset gate applied to both the input and the hidden side",
+            "only the hidden part is reset; the input part x W_in^T + b_in enters unscaled: "
+            + _RESET_AFTER, _v(reset_input=True)),
     Mistake("b_hn outside the reset product",
             "n = tanh(x W_in^T + b_in + r * (h_prev W_hn^T + b_hn)): b_hn is inside the "
             "parentheses, so it is scaled by r too", _v(b_hn_outside=True)),
@@ -135,13 +147,13 @@ CELL_MISTAKES = [
             "h' mixes in z * h_prev", lambda x, h, *p: gru_variant(x, np.zeros_like(h), *p)),
     Mistake("only the first batch row computed", "x_t has shape (batch, input_size): compute "
             "every row at once with matrix products, not x_t[0]",
-            lambda *a: gru_variant(*a)[0]),
+            lambda *a: gru_variant(*a)[0], in_sequence=False),
 ]
 
 
 # --------------------------------------------------------------------------- sequence mistakes
-SEQ_MISTAKES = sequence_mistakes(gru_variant, "torch.nn.GRU") + [Mistake(f"{m.name} (inside the time step)", m.explain + " — check gru_cell_forward",
-             unroll(m.fn)) for m in CELL_MISTAKES[:-1]]
+SEQ_MISTAKES = (sequence_mistakes(gru_variant, "torch.nn.GRU")
+                + inside_time_step(CELL_MISTAKES, "gru_cell_forward"))
 
 
 SPECS = [
@@ -152,7 +164,7 @@ SPECS = [
     Spec(id="gru_forward", title="a GRU over a whole sequence", notebook="04_gru",
          arg_names=SEQ_ARGS, output=("output", "h_n"),
          make_cases=lambda seed: seq_cases(seed, "gru"), reference=ref_gru_forward,
-         mistakes=SEQ_MISTAKES, time_axis={"output": 0}, points=3),
+         mistakes=SEQ_MISTAKES, time_axis={"output": 0}, initial_state=("h0",), points=3),
 ]
 
 

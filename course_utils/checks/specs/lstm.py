@@ -22,7 +22,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..recurrent import cell_cases, cell_reference, forward_reference, seq_cases, sigmoid, unroll
+from ..recurrent import (cell_cases, cell_reference, forward_reference, inside_time_step,
+                         seq_cases, sequence_mistakes, sigmoid)
 from ..spec import Mistake, Spec
 
 CELL_ARGS = ("x_t", "h_prev", "c_prev", "W_ih", "W_hh", "b_ih", "b_hh")
@@ -40,11 +41,12 @@ def _cell(order: str = TORCH_ORDER, act_i: Callable = sigmoid, act_f: Callable =
           act_g: Callable = np.tanh, act_o: Callable = sigmoid, act_c: Callable | None = np.tanh,
           use_i: bool = True, use_f: bool = True, h_from_prev_c: bool = False,
           c_from_h: bool = False, b_ih_used: bool = True, b_hh_used: bool = True,
-          swap_return: bool = False, interleaved: bool = False) -> Callable:
+          swap_return: bool = False, interleaved: bool = False, coupled: str = "") -> Callable:
     """An LSTM step with one or more deliberate deviations from torch.nn.LSTMCell.
 
     ``order`` is the gate order the (wrong) code *assumes* for the four row blocks of the
-    weights, e.g. ``"ifog"`` reads block 2 as o and block 3 as g.
+    weights, e.g. ``"ifog"`` reads block 2 as o and block 3 as g. ``coupled="f"`` computes
+    f = 1 - i (the input gate's block read, the forget gate's ignored), ``"i"`` i = 1 - f.
     """
     def step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
         a = x_t @ W_ih.T + h_prev @ W_hh.T                     # (B, 4H)
@@ -58,6 +60,8 @@ def _cell(order: str = TORCH_ORDER, act_i: Callable = sigmoid, act_f: Callable =
             parts = np.split(a, 4, axis=1)                     # 4 x (B, H)
         blocks = dict(zip(order, parts))
         i, f = act_i(blocks["i"]), act_f(blocks["f"])
+        if coupled:
+            i, f = (i, 1.0 - i) if coupled == "f" else (1.0 - f, f)
         g, o = act_g(blocks["g"]), act_o(blocks["o"])
         c_old = h_prev if c_from_h else c_prev
         c = (f * c_old if use_f else c_old) + (i * g if use_i else g)
@@ -73,6 +77,10 @@ def _named_cell(name: str, explain: str, **kw) -> Mistake:
 
 _ORDER_HINT = ("torch.nn.LSTM stacks the gate rows as i, f, g, o: rows 0:H are the input gate, "
                "H:2H the forget gate, 2H:3H the candidate g, 3H:4H the output gate")
+
+_COUPLED = ("torch.nn.LSTM computes the input gate i (rows 0:H) and the forget gate f (rows "
+            "H:2H) separately, each a sigmoid of its own block; tying one to 1 minus the other is "
+            "the coupled CIFG variant (Greff et al. 2017), not PyTorch's LSTM")
 
 CELL_MISTAKES = [
     _named_cell("gates in the order i, f, o, g (as in CS231n)", _ORDER_HINT, order="ifog"),
@@ -102,6 +110,8 @@ CELL_MISTAKES = [
                 "forget gate decides how much of the old cell state is kept", use_f=False),
     _named_cell("both gates on the cell missing (c_t = c_prev + g)", "c_t = f * c_prev + i * g",
                 use_i=False, use_f=False),
+    _named_cell("a coupled input and forget gate (f = 1 - i)", _COUPLED, coupled="f"),
+    _named_cell("a coupled input and forget gate (i = 1 - f)", _COUPLED, coupled="i"),
     _named_cell("h_t = o * c_t without the tanh", "h_t = o * tanh(c_t): squash the cell state "
                 "before the output gate", act_c=None),
     _named_cell("sigmoid instead of tanh on the cell state", "h_t = o * tanh(c_t)",
@@ -122,91 +132,8 @@ CELL_MISTAKES = [
 
 
 # --------------------------------------------------------------------------- sequence mistakes
-_good = _cell()
-
-
-def _run(x, h0, c0, Wi, Wh, bi, bh, carry_h: bool = True, carry_c: bool = True):
-    """Correct steps, optionally restarting h or c from h0 / c0 at every step."""
-    h, c, hs, cs = h0, c0, [], []
-    for t in range(x.shape[0]):
-        h_new, c_new = _good(x[t], h if carry_h else h0, c if carry_c else c0, Wi, Wh, bi, bh)
-        h, c = h_new, c_new
-        hs.append(h)
-        cs.append(c)
-    return hs, cs
-
-
-def _c_not_carried(*a):
-    hs, cs = _run(*a, carry_c=False)
-    return np.stack(hs), (hs[-1], cs[-1])
-
-
-def _h_not_carried(*a):
-    hs, cs = _run(*a, carry_h=False)
-    return np.stack(hs), (hs[-1], cs[-1])
-
-
-def _c_as_output(*a):
-    hs, cs = _run(*a)
-    return np.stack(cs), (hs[-1], cs[-1])
-
-
-def _final_swapped(*a):
-    hs, cs = _run(*a)
-    return np.stack(hs), (cs[-1], hs[-1])
-
-
-def _reversed(*a):
-    hs, cs = _run(*a)
-    return np.stack(hs[::-1]), (hs[-1], cs[-1])
-
-
-def _off_by_one(x, h0, c0, *p):
-    hs, cs = _run(x, h0, c0, *p)
-    return np.stack([h0] + hs[:-1]), (hs[-1], cs[-1])
-
-
-def _h0_included(x, h0, c0, *p):
-    hs, cs = _run(x, h0, c0, *p)
-    return np.stack([h0] + hs), (hs[-1], cs[-1])
-
-
-def _final_from_first(*a):
-    hs, cs = _run(*a)
-    return np.stack(hs), (hs[0], cs[0])
-
-
-def _batch_first(*a):
-    hs, cs = _run(*a)
-    return np.stack(hs, axis=1), (hs[-1], cs[-1])
-
-
-def _c_n_is_c0(x, h0, c0, *p):
-    hs, cs = _run(x, h0, c0, *p)
-    return np.stack(hs), (hs[-1], c0)
-
-
-SEQ_MISTAKES = [
-    Mistake("the cell state not carried (c0 at every step)", "every step must use the c computed "
-            "at the previous step: update c inside the loop, as you do for h", _c_not_carried),
-    Mistake("the hidden state not carried (h0 at every step)", "every step must use the h "
-            "computed at the previous step: update h inside the loop", _h_not_carried),
-    Mistake("the cell states returned as output", "output stacks the hidden states h_1 ... h_T "
-            "(what torch.nn.LSTM returns); c stays inside, apart from c_n", _c_as_output),
-    Mistake("(h_n, c_n) swapped", "return (output, (h_n, c_n)): the hidden state first, like "
-            "torch.nn.LSTM", _final_swapped),
-    Mistake("c_n left at c0", "c_n is the cell state after the last step", _c_n_is_c0),
-    Mistake("the outputs in reversed order", "output[t] must be the state after reading "
-            "x[0..t]; append each step's h in time order", _reversed),
-    Mistake("an off-by-one in time", "output[t] is the state *after* step t (h_1 ... h_T); h0 is "
-            "not part of output", _off_by_one),
-    Mistake("h0 included in output", "output has T steps (h_1 ... h_T), not T + 1", _h0_included),
-    Mistake("(h_n, c_n) taken from the first step", "h_n and c_n are the states after the last "
-            "step", _final_from_first),
-    Mistake("a batch-first / time-major confusion", "stack the outputs along axis 0 so output "
-            "has shape (seq_len, batch, hidden) like torch.nn.LSTM's default", _batch_first),
-] + [Mistake(f"{m.name} (inside the time step)", m.explain + " — check lstm_cell_forward",
-             unroll(m.fn, lstm=True)) for m in CELL_MISTAKES]
+SEQ_MISTAKES = (sequence_mistakes(_cell(), "torch.nn.LSTM", n_state=2)
+                + inside_time_step(CELL_MISTAKES, "lstm_cell_forward", lstm=True))
 
 
 SPECS = [
@@ -217,5 +144,6 @@ SPECS = [
     Spec(id="lstm_forward", title="an LSTM over a whole sequence", notebook="03_lstm",
          arg_names=SEQ_ARGS, output=("output", ("h_n", "c_n")),
          make_cases=lambda seed: seq_cases(seed, "lstm"), reference=ref_lstm_forward,
-         mistakes=SEQ_MISTAKES, time_axis={"output": 0}, points=3),
+         mistakes=SEQ_MISTAKES, time_axis={"output": 0}, initial_state=("h0", "c0"),
+         points=3),
 ]

@@ -94,6 +94,10 @@ def _sqrt_four_thirds(I: int, H: int) -> int:
     return max(1, round(H * math.sqrt(4 / 3)))
 
 
+def _four_thirds(I: int, H: int) -> int:
+    return max(1, round(H * 4 / 3))
+
+
 def _same_hidden(I: int, H: int) -> int:
     return H
 
@@ -110,6 +114,10 @@ MISTAKES = [
             _no_input_weights),
     Mistake("only the hidden-to-hidden weights counted (h = H·sqrt(4/3))", "3h² = 4H² ignores "
             "W_ih and both biases; count G·h·(I + h + 2) for each model", _sqrt_four_thirds),
+    Mistake("4/3 of the hidden size (input_size ignored)", "h = round(4H/3) gives the GRU 4/3 "
+            "the LSTM's hidden size, not its parameter count: the counts 3h(I + h + 2) and "
+            "4H(I + H + 2) both depend on input_size — solve 3h(I + h + 2) = 4H(I + H + 2) for h",
+            _four_thirds),
     Mistake("floor instead of the closest count", "int(root) truncates; compare the GRU counts "
             "at floor(root) and ceil(root) and keep the closer one", _floor),
     Mistake("ceil instead of the closest count", "compare the GRU counts at floor(root) and "

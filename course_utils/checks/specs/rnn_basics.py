@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..recurrent import (cell_cases, cell_reference, forward_reference, seq_cases,
-                         sequence_mistakes, sigmoid, unroll)
+from ..recurrent import (cell_cases, cell_reference, forward_reference, inside_time_step,
+                         seq_cases, sequence_mistakes, sigmoid)
 from ..spec import Mistake, Spec
 
 CELL_ARGS = ("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh")
@@ -50,16 +50,16 @@ CELL_MISTAKES = [
             lambda x, h, Wi, Wh, bi, bh: np.tanh(x @ Wi.T + h @ Wh.T) + bi + bh),
     Mistake("only the first batch row computed", "x_t has shape (batch, input_size): compute "
             "every row at once with a matrix product, not x_t[0]",
-            lambda *a: np.tanh(_pre(*a))[0]),
+            lambda *a: np.tanh(_pre(*a))[0], in_sequence=False),
     Mistake("only the first batch row computed", "x_t has shape (batch, input_size): compute "
             "every row at once with a matrix product, not x_t[0:1]",
-            lambda *a: np.tanh(_pre(*a))[:1]),
+            lambda *a: np.tanh(_pre(*a))[:1], in_sequence=False),
 ]
 
 
 # --------------------------------------------------------------------------- sequence mistakes
-SEQ_MISTAKES = sequence_mistakes(lambda *a: np.tanh(_pre(*a)), "torch.nn.RNN") + [Mistake(f"{m.name} (inside the time step)", m.explain + " — check rnn_cell_forward",
-             unroll(m.fn)) for m in CELL_MISTAKES[:9]]
+SEQ_MISTAKES = (sequence_mistakes(lambda *a: np.tanh(_pre(*a)), "torch.nn.RNN")
+                + inside_time_step(CELL_MISTAKES, "rnn_cell_forward"))
 
 
 SPECS = [
@@ -70,5 +70,5 @@ SPECS = [
     Spec(id="rnn_forward", title="a tanh RNN over a whole sequence", notebook="01_rnn_basics",
          arg_names=SEQ_ARGS, output=("output", "h_n"),
          make_cases=lambda seed: seq_cases(seed, "rnn"), reference=ref_rnn_forward,
-         mistakes=SEQ_MISTAKES, time_axis={"output": 0}, points=3),
+         mistakes=SEQ_MISTAKES, time_axis={"output": 0}, initial_state=("h0",), points=3),
 ]

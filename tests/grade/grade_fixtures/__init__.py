@@ -75,9 +75,11 @@ def write(path: Path, nb: dict | str | bytes) -> Path:
     return path
 
 
-def grade(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "course_utils", "grade", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+def grade(*args: str, timeout: float = 300, prefix: tuple[str, ...] = (),
+          command: str = "grade") -> subprocess.CompletedProcess:
+    """``python -m course_utils grade ARGS`` (``prefix``: e.g. run it as another user)."""
+    return subprocess.run([*prefix, sys.executable, "-m", "course_utils", command, *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
 def rows(out: Path) -> dict[str, dict[str, str]]:
@@ -89,7 +91,7 @@ def rows(out: Path) -> dict[str, dict[str, str]]:
 
 def record(out: Path, sub_id: str) -> dict:
     for p in (out / ".records").glob("*.json"):
-        data = json.loads(p.read_text())
+        data = json.loads(p.read_text())["record"]
         if data["id"] == sub_id:
             return data
     raise KeyError(sub_id)

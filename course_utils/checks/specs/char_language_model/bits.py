@@ -1,0 +1,102 @@
+"""``bits_per_char(logits, targets) -> float``: the mean cross-entropy of a character model, in bits.
+
+For logits ``z`` of shape (..., V) (any leading axes: (N, V) or time-major (T, B, V)) and
+integer targets of shape (...)::
+
+    log p(y | z) = z_y - logsumexp(z),    logsumexp(z) = m + log sum_v exp(z_v - m),  m = max_v z_v
+    bits/char    = mean over positions of -log p(y | z) / ln 2
+
+Subtracting the row maximum ``m`` keeps ``exp`` from overflowing (exp(710) is inf in float64):
+one case has logits of about ±1000. Bits per character is the unit of the char-rnn literature
+(Graves 2013, "Generating sequences with recurrent neural networks"; Karpathy 2015); a uniform
+guess over V characters costs log2 V bits.
+
+Reference: ``torch.nn.functional.cross_entropy`` in float64, divided by ln 2.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...recurrent import rng_for
+from ...spec import Case, Mistake, Spec
+
+ARGS = ("logits", "targets")
+LN2 = math.log(2.0)
+OVERFLOW_LABEL = ("N=6, V=5, logits of about ±1000 (exp overflows in float64 unless each row's "
+                  "maximum is subtracted first: a NaN or inf here means it was not)")
+
+
+def make_cases(seed: int) -> list[Case]:
+    """Time-major (T, B, V) and (N, V) logits, batch 3 and batch 1, and one case at ±1000."""
+    cases = []
+    for i, shape in enumerate([(4, 3, 6), (7, 5), (5, 1, 4)]):
+        rng = rng_for(seed, 300 + i)
+        logits = rng.normal(0.0, 2.0, shape)
+        targets = rng.integers(0, shape[-1], shape[:-1])
+        label = "N={}, V={}".format(*shape) if len(shape) == 2 else "T={}, B={}, V={}".format(*shape)
+        cases.append(Case(label, (logits, targets)))
+    rng = rng_for(seed, 310)
+    logits = rng.normal(0.0, 1.0, (6, 5)) + rng.choice([-1000.0, 1000.0], (6, 5))
+    logits[0] = 1000.0 + np.arange(5)                      # a row where every exp overflows
+    logits[1] = -1000.0 - np.arange(5)                     # ... and one where every exp underflows
+    cases.append(Case(OVERFLOW_LABEL, (logits, rng.integers(0, 5, 6))))
+    return cases
+
+
+def ref_bits_per_char(logits, targets) -> float:
+    """torch.nn.functional.cross_entropy (float64, mean over positions) / ln 2."""
+    import torch
+    import torch.nn.functional as F
+
+    z = torch.as_tensor(np.asarray(logits, dtype=np.float64))
+    y = torch.as_tensor(np.asarray(targets)).long()
+    return float(F.cross_entropy(z.reshape(-1, z.shape[-1]), y.reshape(-1))) / LN2
+
+
+# --------------------------------------------------------------------------- mistakes
+def _log_softmax(z: np.ndarray, axis: int = -1, stable: bool = True) -> np.ndarray:
+    m = z.max(axis=axis, keepdims=True) if stable else 0.0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return z - m - np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+def _nll(logits, targets, axis: int = -1, stable: bool = True) -> np.ndarray:
+    z = np.asarray(logits, dtype=np.float64)
+    logp = _log_softmax(z, axis, stable)
+    y = np.asarray(targets)[..., None]
+    return -np.take_along_axis(logp, y, axis=-1)[..., 0]    # (...)
+
+
+MISTAKES = [
+    Mistake("nats instead of bits", "the natural log gives nats; divide the mean by ln 2 "
+            "(np.log(2)) to get bits", lambda z, y: float(_nll(z, y).mean())),
+    Mistake("the softmax over the wrong axis", "normalise over the characters, the LAST axis "
+            "(axis=-1, keepdims=True), not over time or batch",
+            lambda z, y: float(_nll(z, y, axis=0).mean()) / LN2),
+    Mistake("a sum instead of a mean", "bits per character is an average: divide the total by the "
+            "number of predicted characters (targets.size)", lambda z, y: float(_nll(z, y).sum()) / LN2),
+    Mistake("summed over time, averaged over the batch only", "average over every position "
+            "(T·B of them), not over the batch alone",
+            lambda z, y: float(_nll(z, y).sum(0).mean()) / LN2),
+    Mistake("no max-subtraction (overflow)", "exp(1000) is inf: subtract each row's maximum "
+            "before exp, log p = z - m - log(sum(exp(z - m)))",
+            lambda z, y: float(_nll(z, y, stable=False).mean()) / LN2),
+]
+
+
+def diagnose(got: dict, exp: dict, brief: bool = False) -> str | None:
+    """Name the factor 1 / ln 2 between the answer and the expected value (bits twice over)."""
+    g, e = float(got["bits"]), float(exp["bits"])
+    if brief or e == 0.0 or abs(g / e - 1 / LN2) > 1e-6:
+        return None
+    return ("your value is the expected one divided by ln 2 once more: already in bits "
+            "(np.log2), then divided by ln 2 again?")
+
+
+SPEC = Spec(id="bits_per_char", title="mean cross-entropy in bits per character",
+            notebook="07_char_language_model", arg_names=ARGS, output="bits",
+            make_cases=make_cases, reference=ref_bits_per_char, mistakes=MISTAKES,
+            rtol=1e-4, atol=1e-5, points=1, diagnose=diagnose)

@@ -1,0 +1,286 @@
+"""Notebook 09 (LSTM vs GRU on a GPU): the roofline, the figures drawn from ``bench`` results
+(a live quick run and every committed ``results/gpu_*.json``) and the claims-ledger rows.
+
+A results dict is what ``python -m course_utils bench`` writes (validated by
+:mod:`course_utils.tools.bench.schema`); this module only reads it. numpy and matplotlib are
+imported inside the functions.
+
+References: Williams, Waterman & Patterson (2009), "Roofline: an insightful visual performance
+model"; Appleyard, Kociský & Blunsom (2016), arXiv:1604.01946.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..lib import counts
+
+MODES = ("inference", "training")
+Results = dict[str, Any]
+
+
+# --------------------------------------------------------------------------- roofline
+def intensity(B: Any, H: int, G: int = 4, bytes_per: int = 4) -> Any:
+    """FLOP/byte of the recurrent GEMM (B, H) x (H, G·H): weights + h in, gates out."""
+    return 2 * G * B * H * H / (bytes_per * (G * H * H + B * H + G * B * H))
+
+
+def rooflines(device: str, peaks: dict[str, Any], gpu_results: list[Results]
+              ) -> list[tuple[str, float, float]]:
+    """(label, matmul peak FLOP/s, bandwidth bytes/s): this device's measured peaks, then
+    every committed GPU result (its best fp32 path: fp32 or TF32)."""
+    out = [(f"this device ({device}), measured", peaks["matmul"]["fp32"]["tflops"] * 1e12,
+            peaks["copy_bandwidth_gbs"] * 1e9)]
+    for r in gpu_results:
+        mm = r["peaks"]["matmul"]
+        best = max(mm, key=lambda k: mm[k]["tflops"] if k != "bf16" else 0)
+        out.append((f"{r['meta']['gpu']} ({best}), committed", mm[best]["tflops"] * 1e12,
+                    r["peaks"]["copy_bandwidth_gbs"] * 1e9))
+    return out
+
+
+def plot_roofline(lines: list[tuple[str, float, float]], H: int = 512) -> Any:
+    """Attainable TFLOP/s of one LSTM step's recurrent GEMM against B, one line per device;
+    prints the fraction of peak at B = 1 and where the step becomes GEMM-bound."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    batches = 2.0 ** np.arange(0, 13)  # B = 1 ... 4096
+    fig, ax = plt.subplots()
+    for label, peak, bw in lines:
+        roof = bw * intensity(batches, H)
+        attain = np.minimum(peak, roof)
+        ax.loglog(batches, attain / 1e12, "o-", ms=3, label=label)
+        ridge = int(batches[np.argmax(roof >= peak)]) if (roof >= peak).any() else "> 4096"
+        print(f"{label}: attainable at B=1: {attain[0] / 1e12:.4f} TFLOP/s = "
+              f"{attain[0] / peak:.1%} of peak; GEMM-bound from B = {ridge}")
+    print(f"LSTM W_hh at H = {H}: {4 * H} x {H} fp32 numbers = "
+          f"{4 * H * H * 4 / 2**20:.0f} MiB read per step")
+    ax.set_title(f"Roofline of one LSTM step's recurrent GEMM (H = {H}, fp32)")
+    ax.set_xlabel("batch size B")
+    ax.set_ylabel("attainable TFLOP/s")
+    ax.legend(fontsize=8)
+    return fig
+
+
+# --------------------------------------------------------------------------- figures
+def plot_time_vs_batch(label: str, r: Results) -> Any:
+    """Time per call against B, LSTM solid and GRU dashed, one colour per H (fp32 grid)."""
+    import matplotlib.pyplot as plt
+
+    grid = [e for e in r["grid"] if e["dtype"] == "fp32"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+    for ax, mode in zip(axes, MODES):
+        for j, H in enumerate(sorted({e["H"] for e in grid})):
+            for kind, style in (("lstm", "-"), ("gru", "--")):
+                pts = sorted((e["B"], e["median_ms"]) for e in grid
+                             if e["H"] == H and e["kind"] == kind and e["mode"] == mode)
+                ax.loglog(*zip(*pts), style, color=f"C{j}", marker="o", ms=3,
+                          label=f"{kind.upper()} H={H}")
+        ax.set_title(f"{label}: {mode} (T = {r['plan']['T']}, fp32)")
+        ax.set_xlabel("batch size B")
+    axes[0].set_ylabel("time per call (ms, median)")
+    axes[1].legend(fontsize=7, ncol=2)
+    return fig
+
+
+def plot_ratio_heatmap(label: str, r: Results) -> Any:
+    """GRU/LSTM time ratio per (H, B), colour = log2 of the ratio (blue: GRU faster)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    ratios = [x for x in r["gru_lstm_ratios"] if x["dtype"] == "fp32"]
+    Hs, Bs = sorted({x["H"] for x in ratios}), sorted({x["B"] for x in ratios})
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    for ax, mode in zip(axes, MODES):
+        grid = np.full((len(Hs), len(Bs)), np.nan)  # (H, B)
+        for x in ratios:
+            if x["mode"] == mode:
+                grid[Hs.index(x["H"]), Bs.index(x["B"])] = x["time_ratio"]
+        span = max(abs(np.log2(np.nanmax(grid))), abs(np.log2(np.nanmin(grid))), 0.5)
+        im = ax.imshow(np.log2(grid), cmap="coolwarm", vmin=-span, vmax=span, aspect="auto")
+        fig.colorbar(im, ax=ax, label="log2(GRU time / LSTM time)")
+        for (i, j), v in np.ndenumerate(grid):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8)
+        ax.set_xticks(range(len(Bs)), Bs)
+        ax.set_yticks(range(len(Hs)), Hs)
+        ax.set_title(f"{label}: GRU / LSTM time, {mode}\n(FLOP ratio 0.75; colour: log2 of "
+                     "the ratio)", fontsize=9)
+        ax.set_xlabel("batch size B")
+        ax.set_ylabel("hidden size H = I")
+    return fig
+
+
+def plot_ladder(label: str, r: Results) -> Any:
+    """Bars (median) with quartile whiskers per implementation; prints the fast/torch.nn
+    forward ratios against the H100 target."""
+    import matplotlib.pyplot as plt
+
+    lad = r["ladder"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for ax, mode in zip(axes, MODES):
+        rows = [e for e in lad["entries"] if e["mode"] == mode]
+        med = [e["median_ms"] for e in rows]
+        err = [[e["median_ms"] - e["q1_ms"] for e in rows], [e["q3_ms"] - e["median_ms"]
+                                                             for e in rows]]
+        ax.barh(range(len(rows)), med, xerr=err,
+                color=["C0" if e["kind"] == "lstm" else "C1" for e in rows])
+        ax.set_yticks(range(len(rows)), [f"{e['kind'].upper()}: {e['impl']}" for e in rows],
+                      fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.set_title(f"{label}: {mode}, T={lad['T']}, B={lad['B']}, H=I={lad['H']}", fontsize=9)
+        ax.set_xlabel("time per call (ms, median; whiskers: quartiles)")
+    fig.tight_layout()
+    for kind, ratio in lad["fast_forward_ratio_to_torch_nn"].items():
+        print(f"{label}: course fast {kind.upper()} forward = {ratio:.2f}x torch.nn "
+              "(target on an H100: <= 1.5x)")
+    return fig
+
+
+def plot_t_sweep(label: str, r: Results) -> Any:
+    """Median time against T with the fitted line a + b·T per kind and mode."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    sw = r["t_sweep"]
+    fig, ax = plt.subplots()
+    for i, fit in enumerate(sw["fits"]):
+        pts = sorted((p["T"], p["median_ms"]) for p in sw["points"]
+                     if p["kind"] == fit["kind"] and p["mode"] == fit["mode"])
+        Ts, ms = map(np.array, zip(*pts))
+        ax.plot(Ts, ms, "o", color=f"C{i}", ms=4)
+        ax.plot(Ts, fit["a_ms"] + fit["b_ms_per_step"] * Ts, "-", color=f"C{i}",
+                label=f"{fit['kind'].upper()} {fit['mode']}: {fit['a_ms']:.2f} ms + "
+                      f"{1e3 * fit['b_ms_per_step']:.1f} µs·T")
+    ax.set_title(f"{label}: time vs sequence length (H = {sw['H']}, B = {sw['B']}, fp32)")
+    ax.set_xlabel("sequence length T (steps)")
+    ax.set_ylabel("time per call (ms, median)")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def efficiency_lines(label: str, r: Results) -> list[str]:
+    """The grid's best and smallest-batch achieved TFLOP/s as fractions of the matmul peak."""
+    best = max(r["grid"], key=lambda e: e["tflops"])
+    frac = best["frac_of_matmul_peak"]
+    lines = [f"{label}: best grid entry {best['kind'].upper()} {best['mode']} H={best['H']} "
+             f"B={best['B']} {best['dtype']}: {best['tflops']:.3f} TFLOP/s = "
+             + (f"{frac:.1%} of the measured matmul peak" if frac else "no peak")]
+    if frac and frac > 1:
+        lines.append(f"{label}: above 100 %: the dense matmul timed for the peak is not this "
+                     "device's fastest fp32 path (the RNN kernel beats it), so read these "
+                     "percentages as relative only here.")
+    b_min = min(x["B"] for x in r["grid"])
+    small = min((e for e in r["grid"] if e["B"] == b_min), key=lambda e: e["tflops"])
+    lines.append(f"{label}: at B={small['B']} the lowest is {small['tflops']:.4f} TFLOP/s "
+                 f"({small['frac_of_matmul_peak']:.2%} of peak)"
+                 if small["frac_of_matmul_peak"] else "")
+    return lines
+
+
+def plot_peak_memory(label: str, r: Results, B: int = 64) -> Any:
+    """Peak allocated memory, training, fp32, at batch ``B``, LSTM vs GRU per H (CUDA runs)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = [e for e in r["grid"] if e["mode"] == "training" and e["dtype"] == "fp32"
+            and e["B"] == B]
+    Hs = sorted({e["H"] for e in rows})
+    fig, ax = plt.subplots()
+    for k, kind in enumerate(("lstm", "gru")):
+        vals = [next(e["peak_mem_mib"] for e in rows if e["H"] == H and e["kind"] == kind)
+                for H in Hs]
+        ax.bar(np.arange(len(Hs)) + 0.4 * k, vals, width=0.4, label=kind.upper())
+    ax.set_xticks(np.arange(len(Hs)) + 0.2, Hs)
+    ax.set_title(f"{label}: peak memory, training, B = {B}, T = {r['plan']['T']}, fp32")
+    ax.set_xlabel("hidden size H = I")
+    ax.set_ylabel("peak allocated memory (MiB)")
+    ax.legend()
+    return fig
+
+
+# --------------------------------------------------------------------------- ledger
+def _where(m: dict[str, Any]) -> str:
+    where = (f"{m['gpu']} (torch {m['torch']}, cuDNN {m['cudnn']})" if m["device"] == "cuda"
+             else f"CPU {m['cpu']['model']}, {m['cpu']['torch_threads']} thread(s), "
+                  f"torch {m['torch']}")
+    return where + (", quick grid" if m["quick"] else "")
+
+
+def _verdict(below_one: Any) -> str:
+    return ("supported" if below_one.all() else "mixed" if below_one.any()
+            else "not supported")
+
+
+def _speed_rows(r: Results, where: str) -> list[dict[str, str]]:
+    import numpy as np
+
+    rows = []
+    for mode in MODES:
+        x = np.array([q["time_ratio"] for q in r.get("gru_lstm_ratios", [])
+                      if q["mode"] == mode and q["dtype"] == "fp32"])
+        if x.size == 0:
+            continue
+        faster = float((x < 1).mean())
+        rows.append({"claim": f"GRU is faster than LSTM ({mode}, fp32)",
+                     "verdict": _verdict(x < 1),
+                     "evidence": f"GRU/LSTM time median {np.median(x):.2f} (range "
+                                 f"{x.min():.2f}-{x.max():.2f}) over {x.size} shapes; GRU faster"
+                                 f" on {round(100 * faster)}%; FLOP ratio 0.75",
+                     "where": where})
+    return rows
+
+
+def _memory_row(r: Results, where: str) -> dict[str, str]:
+    import numpy as np
+
+    claim = "GRU uses less memory than LSTM (training)"
+    grid = r.get("grid", [])
+    pairs = [(e, o) for e in grid for o in grid
+             if e["kind"] == "gru" and o["kind"] == "lstm" and e["peak_mem_mib"] is not None
+             and o["peak_mem_mib"] is not None and e["mode"] == o["mode"] == "training"
+             and (e["H"], e["B"], e["dtype"]) == (o["H"], o["B"], o["dtype"])]
+    if not pairs:
+        return {"claim": claim, "verdict": "not measured", "where": where,
+                "evidence": "peak memory is recorded on CUDA only "
+                            "(torch.cuda.max_memory_allocated)"}
+    x = np.array([e["peak_mem_mib"] / o["peak_mem_mib"] for e, o in pairs])
+    return {"claim": claim, "verdict": _verdict(x < 1), "where": where,
+            "evidence": f"peak-memory ratio GRU/LSTM median {np.median(x):.2f} "
+                        f"(range {x.min():.2f}-{x.max():.2f}) over {x.size} shapes"}
+
+
+def _h100_row(r: Results, where: str) -> dict[str, str]:
+    m, lad = r["meta"], r.get("ladder")
+    claim = "the course's fast LSTM forward is within 1.5x of cuDNN on an H100"
+    if (lad and m["device"] == "cuda" and m["gpu"] and "H100" in m["gpu"] and not m["quick"]
+            and "lstm" in lad["fast_forward_ratio_to_torch_nn"]):
+        x = lad["fast_forward_ratio_to_torch_nn"]["lstm"]
+        return {"claim": claim, "verdict": "supported" if x <= 1.5 else "not supported",
+                "evidence": f"fast / cuDNN forward time {x:.2f}x at T={lad['T']}, "
+                            f"B={lad['B']}, H={lad['H']}", "where": where}
+    return {"claim": claim, "verdict": "not measured", "where": where,
+            "evidence": "needs a full run on an H100: python -m course_utils bench --device cuda"}
+
+
+def ledger_rows(r: Results) -> list[dict[str, str]]:
+    """Claims-ledger rows (claim, verdict, evidence, where) from one bench run.
+
+    Verdicts: "supported" / "not supported" / "mixed" (GRU faster on some shapes, slower on
+    others) / "not measured". Only what this run measured is judged; the rest says so."""
+    where = _where(r["meta"])
+    g_gru, g_lstm = counts.gate_blocks("gru"), counts.gate_blocks("lstm")
+    flops = {"claim": "GRU needs fewer FLOPs than LSTM", "verdict": "supported",
+             "evidence": f"{g_gru} vs {g_lstm} gate GEMMs per step: ratio "
+                         f"{g_gru / g_lstm:.2f} at every shape (by count)",
+             "where": "any device"}
+    return _speed_rows(r, where) + [flops, _memory_row(r, where), _h100_row(r, where)]
+
+
+def print_ledger(runs: list[tuple[str, Results]]) -> None:
+    """Every run's ledger rows as plain text."""
+    for label, r in runs:
+        print(f"== {label}")
+        for row in ledger_rows(r):
+            print(f"  [{row['verdict']}] {row['claim']}\n      {row['evidence']}  ({row['where']})")

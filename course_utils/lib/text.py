@@ -1,0 +1,92 @@
+"""A text corpus that every Python install carries: the documentation topics of ``pydoc_data``.
+
+    from course_utils.lib.text import load_corpus
+    corpus = load_corpus()                    # ~465 KB of English prose about Python, no download
+    corpus.train, corpus.valid                # str: training and validation text (disjoint topics)
+    ids = corpus.encode(corpus.train)         # (N,) int64 character ids
+    corpus.decode(ids[:80])                   # back to text
+
+``pydoc_data.topics.topics`` maps 79 topic names ("assert", "assignment", ...) to the text that
+``help("assert")`` prints. The corpus is the topics in sorted order, each followed by a blank
+line; the split is *by topic* and fixed: every ``valid_every``-th topic (the 4th, 8th, ... in
+sorted order: 19 topics, about 15 % of the text) is validation text, the rest is training text, so no paragraph is in both. The
+vocabulary is every character of the whole corpus (train and validation), sorted, so validation
+text never meets an unknown character.
+
+For the data-size sweep, ``fraction`` keeps the first fraction of the training text (the
+validation text stays the same), so models trained on 10 %, 30 % and 100 % are judged alike.
+
+Reference: Karpathy (2015), "The unreasonable effectiveness of recurrent neural networks"
+(char-rnn), which trains on a single text file the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+SEPARATOR = "\n\n"
+
+
+def load_topics() -> dict[str, str]:
+    """The pydoc topics: ``{topic name: text}`` (standard library, nothing to download)."""
+    from pydoc_data.topics import topics
+
+    return dict(topics)
+
+
+def split_topics(topics: Mapping[str, str], valid_every: int = 4) -> tuple[list[str], list[str]]:
+    """Topic names in sorted order, split into (train, validation): every ``valid_every``-th one
+    (1-based: the 4th, 8th, ...) is validation. Fixed, disjoint, and covering every topic."""
+    if valid_every < 2:
+        raise ValueError(f"valid_every must be >= 2, got {valid_every}")
+    names = sorted(topics)
+    valid = [n for i, n in enumerate(names) if (i + 1) % valid_every == 0]
+    train = [n for i, n in enumerate(names) if (i + 1) % valid_every != 0]
+    return train, valid
+
+
+@dataclass
+class Corpus:
+    """Training and validation text, and the character vocabulary shared by both."""
+
+    train: str
+    valid: str
+    chars: str  # the vocabulary, sorted; id i <-> chars[i]
+    train_topics: list[str] = field(default_factory=list)
+    valid_topics: list[str] = field(default_factory=list)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> np.ndarray:
+        """Text -> (len(text),) int64 ids. Raises KeyError on a character outside the vocabulary."""
+        index = {c: i for i, c in enumerate(self.chars)}
+        return np.fromiter((index[c] for c in text), dtype=np.int64, count=len(text))
+
+    def decode(self, ids: "np.ndarray | list[int]") -> str:
+        """Ids (any iterable of ints) -> text."""
+        return "".join(self.chars[int(i)] for i in ids)
+
+
+def make_corpus(topics: Mapping[str, str], valid_every: int = 4,
+                fraction: float = 1.0) -> Corpus:
+    """A :class:`Corpus` from ``{name: text}`` (tests pass a tiny dict; see :func:`load_corpus`)."""
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    train_names, valid_names = split_topics(topics, valid_every)
+    if not train_names or not valid_names:
+        raise ValueError(f"{len(topics)} topics cannot be split with valid_every={valid_every}")
+    train = "".join(topics[n] + SEPARATOR for n in train_names)
+    valid = "".join(topics[n] + SEPARATOR for n in valid_names)
+    chars = "".join(sorted(set(train) | set(valid)))
+    train = train[: max(1, int(round(len(train) * fraction)))]
+    return Corpus(train, valid, chars, train_names, valid_names)
+
+
+def load_corpus(valid_every: int = 4, fraction: float = 1.0) -> Corpus:
+    """The pydoc_data corpus (about 400 K training and 68 K validation characters)."""
+    return make_corpus(load_topics(), valid_every, fraction)

@@ -1,0 +1,76 @@
+"""Run the grader as an ordinary (unprivileged) user, from a test running as root.
+
+:func:`as_user` returns ``(argv prefix, None)`` or ``(None, reason to skip)``. As root it
+creates a system user ``course-grader-test`` (once) and wraps commands in ``setpriv``. Where the
+course's interpreter lies below a folder ordinary users cannot enter (pyenv in ``/root``), the
+command runs in a private mount namespace in which that folder is an empty, enterable tmpfs
+holding only the interpreter's prefix: the host itself is left as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import pwd
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+USER = "course-grader-test"
+
+
+def _blocking_dir(path: str) -> str | None:
+    """The first folder above ``path`` that others cannot enter."""
+    parts = Path(os.path.realpath(path)).parts
+    for i in range(2, len(parts)):
+        folder = os.path.join(*parts[:i])
+        if not os.stat(folder).st_mode & stat.S_IXOTH:
+            return folder
+    return None
+
+
+@functools.cache
+def as_user() -> tuple[tuple[str, ...] | None, str | None]:
+    if os.geteuid() != 0:
+        return None, "the tests run as an ordinary user already (this half needs root to set up)"
+    for tool in ("useradd", "setpriv", "unshare", "mount"):
+        if shutil.which(tool) is None:
+            return None, f"`{tool}` is not installed"
+    try:
+        pwd.getpwnam(USER)
+    except KeyError:
+        proc = subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                               "/usr/sbin/nologin", USER], capture_output=True, text=True)
+        if proc.returncode != 0 and "already exists" not in proc.stderr:
+            return None, f"cannot create user {USER}: {proc.stderr.strip()}"
+    uid = pwd.getpwnam(USER).pw_uid
+    setpriv = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
+    prefix = os.path.realpath(sys.base_prefix)
+    blocked = _blocking_dir(prefix)
+    if blocked is None:
+        return tuple(setpriv), None
+    keep = tempfile.mkdtemp(prefix="course-user-")
+    script = (f"mount --bind {shlex.quote(prefix)} {keep} && "
+              f"mount -t tmpfs -o mode=0755 tmpfs {shlex.quote(blocked)} && "
+              f"mkdir -p {shlex.quote(prefix)} && mount --move {keep} {shlex.quote(prefix)} && "
+              'exec "$@"')
+    return ("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+            *setpriv), None
+
+
+def user_dir() -> Path:
+    """A fresh folder the test user owns (pytest's own tmp folders are root-only)."""
+    path = Path(tempfile.mkdtemp(prefix="course-grade-user-", dir="/tmp"))
+    uid = pwd.getpwnam(USER).pw_uid
+    os.chown(path, uid, uid)
+    return path
+
+
+def chown_tree(path: Path) -> None:
+    uid = pwd.getpwnam(USER).pw_uid
+    for p in [path, *path.rglob("*")]:
+        os.chown(p, uid, uid)
