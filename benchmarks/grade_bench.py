@@ -76,7 +76,7 @@ def make_class(folder: Path, n: int) -> dict[str, str]:
                 label, body = options[(i // 2 // len(options) ** len(picks)) % len(options)]
                 if i in (7, 13) and gid == "rnn_forward":
                     label, body = list(HOSTILE.items())[i == 13]
-                cell.source = _BODY.sub(lambda _m: body, cell.source)
+                cell.source = _BODY.sub(lambda _m, body=body: body, cell.source)
                 picks.append(f"{gid}: {label}")
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None

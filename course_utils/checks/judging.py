@@ -178,14 +178,15 @@ def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
 
 
 def _batch_note(outcomes: list[CaseOutcome]) -> str:
-    """"passes at batch 1, fails at batch 3" when every batch-1 case passes and a larger batch
-    fails: the bug mixes up (or drops) the rows of the batch."""
+    """"passes at batch 1, fails at batch 3" when every batch-1 case passes and every larger
+    batch fails: the bug mixes up (or drops) the rows of the batch."""
     ones = [o for o in outcomes if o.batch == 1]
-    failing = [o.batch for o in outcomes if not o.passed and o.batch is not None and o.batch > 1]
-    if not ones or not all(o.passed for o in ones) or not failing:
+    more = [o for o in outcomes if o.batch is not None and o.batch > 1]
+    if not ones or not more or not all(o.passed for o in ones) or any(o.passed for o in more):
         return ""
-    sizes = " and ".join(str(b) for b in dict.fromkeys(failing))
-    return f"passes at batch 1, fails at batch {sizes}; "
+    sizes = sorted({o.batch for o in more})
+    listed = ", ".join(map(str, sizes[:-1])) + (" and " if len(sizes) > 1 else "") + str(sizes[-1])
+    return f"passes at batch 1, fails at batch {listed}; "
 
 
 def summarize(spec: Spec, outcomes: list[CaseOutcome], hidden: bool = False) -> CheckResult:

@@ -24,6 +24,9 @@ DIMS: tuple[tuple[int, int, int, int], ...] = ((6, 3, 5, 4), (5, 1, 3, 7), (7, 2
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
+# (B, I, H) of the cells' tail case (see _to_the_tails)
+TAIL_DIMS: tuple[int, int, int] = (4, 2, 6)
+
 
 def rng_for(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng([seed, index])
@@ -44,17 +47,33 @@ def _label(T: int | None, B: int, I: int, H: int, seed: int) -> str:
     return f"{t}B={B}, I={I}, H={H}, seed {seed}"
 
 
-def cell_cases(seed: int, kind: str) -> list[Case]:
-    """Cases for ``*_cell_forward(x_t, h_prev, [c_prev,] W_ih, W_hh, b_ih, b_hh)``."""
+def _to_the_tails(x_t: np.ndarray, W_ih: np.ndarray) -> np.ndarray:
+    """Rows 0 and 2 stay ordinary (every mistake stays visible); row 1 is scaled so that the
+    largest |x_t W_ih^T| is 1000 and row 3 is its negative: every gate saturates, both ways."""
+    x_t = x_t.copy()
+    x_t[1] *= 1000.0 / np.abs(W_ih @ x_t[1]).max()
+    x_t[3] = -x_t[1]
+    return x_t
+
+
+def cell_cases(seed: int, kind: str, tails: bool = False) -> list[Case]:
+    """Cases for ``*_cell_forward(x_t, h_prev, [c_prev,] W_ih, W_hh, b_ih, b_hh)``; with
+    ``tails``, a last case whose pre-activations reach |a| ~ 1000 (``TAIL_DIMS``), where every
+    gate saturates and a hand-written sigmoid or tanh that overflows returns NaN."""
+    dims = [(B, I, H) for _, B, I, H in DIMS] + ([TAIL_DIMS] if tails else [])
     cases = []
-    for i, (_, B, I, H) in enumerate(DIMS):
+    for i, (B, I, H) in enumerate(dims):
         rng = rng_for(seed, i)
         x_t = rng.normal(size=(B, I))
         h = rng.normal(0.0, 0.8, size=(B, H))
         state = (h, rng.normal(size=(B, H))) if kind == "lstm" else (h,)
         params = random_params(rng, GATES[kind], I, H)
-        cases.append(Case(_label(None, B, I, H, seed), (x_t, *state, *params),
-                          dims={"B": B, "I": I, "H": H}))
+        label = _label(None, B, I, H, seed)
+        if i == len(DIMS):
+            x_t = _to_the_tails(x_t, params[0])
+            label = label.replace(", seed", ", rows 1 and 3 in the tails (|x_t W_ih^T| up to "
+                                  "1000), seed")
+        cases.append(Case(label, (x_t, *state, *params), dims={"B": B, "I": I, "H": H}))
     return cases
 
 
@@ -122,7 +141,8 @@ def inside_time_step(mistakes: list[Mistake], exercise: str, lstm: bool = False)
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-a))
+    """The logistic function, written so that it never overflows (the mistakes use it)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
 
 
 def cell_reference(kind: str) -> Callable[..., Any]:

@@ -83,7 +83,8 @@ def read_notebook(data: bytes) -> dict[str, Any]:
         if isinstance(src, list):
             src = "".join(s for s in src if isinstance(s, str))
         meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
-        cells.append({"cell_type": str(raw.get("cell_type", "")), "source": src if isinstance(src, str) else "",
+        cells.append({"cell_type": str(raw.get("cell_type", "")),
+                      "source": src if isinstance(src, str) else "",
                       "metadata": meta})
     return {"cells": cells, "metadata": nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}}
 
@@ -111,7 +112,8 @@ def strip_magics(source: str) -> tuple[str, int]:
     return "\n".join(out), n
 
 
-def exercise_cells(nb: dict[str, Any], exercise_ids: list[str]) -> tuple[dict[str, ExerciseCell], dict[str, str]]:
+def exercise_cells(nb: dict[str, Any], exercise_ids: list[str]
+                   ) -> tuple[dict[str, ExerciseCell], dict[str, str]]:
     """The cell to grade for each exercise, and a reason for each exercise that has none."""
     cells, missing = {}, {}
     for ex in exercise_ids:

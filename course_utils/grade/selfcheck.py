@@ -2,9 +2,9 @@
 
 Runs the exercise cells of each notebook exactly as the grader does (:mod:`.grading`: each
 exercise in a fresh sandbox, judged outside by the notebook checkers' specs) but on the
-**public** cases, and prints one table: notebook, exercise, status, cases passed. It uses the
-notebook's own ``grader-context`` cells, so it needs neither ``solutions/`` nor an output
-folder and writes nothing. Where bubblewrap is missing (macOS, Colab) it runs the code without
+**public** cases, and prints one table: notebook, exercise, status, cases passed. It takes the
+``grader-context`` cells from the course's ``solutions/`` where the checkout has them, else
+from the learner's notebook itself; it writes nothing. Where bubblewrap is missing (macOS, Colab) it runs the code without
 a sandbox — it is the learner's own code, on the learner's own machine — and says so.
 """
 
@@ -19,6 +19,8 @@ from .grading import Batch, course_notebooks, grade_notebook
 from .plan import PlanCache, make_plan
 from .record import ExerciseResult
 from .sandbox import Limits
+
+SOLUTIONS = Path(__file__).resolve().parent.parent.parent / "solutions"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,8 +43,10 @@ def check_notebook(path: Path, batch: Batch, notebooks: dict[str, list[str]],
     name = discover.identify(nb, path.name, notebooks)
     if name is None:
         return None, [], "not a notebook of the course"
-    context = [discover.strip_magics(c["source"])[0] for c in nb["cells"]
-               if c["cell_type"] == "code" and "grader-context" in (c["metadata"].get("tags") or [])]
+    solution = SOLUTIONS / f"{name}.ipynb"
+    context = discover.grader_context(solution) if solution.is_file() else [
+        discover.strip_magics(c["source"])[0] for c in nb["cells"]
+        if c["cell_type"] == "code" and "grader-context" in (c["metadata"].get("tags") or [])]
     context = context or ["import numpy as np"]
     key = (name, tuple(context))
     if key not in plans:

@@ -157,6 +157,24 @@ def test_numerical_gradient_unknown_error_says_how_far():
     assert "relative error" in result.message and "entries" in result.message
 
 
+def test_numerical_gradient_x_left_moved_after_return_is_an_in_place_change():
+    def last_probe_not_undone(f, x, eps=1e-6):
+        g, prev = np.zeros_like(x), None
+        for i in np.ndindex(x.shape):
+            if prev is not None:
+                x[prev[0]] = prev[1]             # restores the previous entry, not the last one
+            old = x[i]
+            x[i] = old + eps
+            fp = f(x)
+            x[i] = old - eps
+            g[i] = (fp - f(x)) / (2 * eps)
+            prev = (i, old)
+        return g
+
+    result = check_numerical_gradient(last_probe_not_undone)
+    assert not result.passed and "modified its input `x` in place" in result.message
+
+
 def test_numerical_gradient_cases_rebuild_from_source():
     spec = SPECS["numerical_gradient"]
     for case in spec.cases(3):

@@ -233,8 +233,8 @@ def rnn_cell_batch_mean(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
 def test_passes_at_batch_1_fails_at_batch_b(fn):
     result = check_rnn_cell_forward(fn)
     assert not result.passed
-    assert "passes at batch 1, fails at batch 3 and 2" in result.message, result.message
-    assert [c.batch for c in result.cases] == [3, 1, 2]
+    assert "passes at batch 1, fails at batch 2, 3 and 4" in result.message, result.message
+    assert [c.batch for c in result.cases] == [3, 1, 2, 4]
 
 
 def test_no_batch_note_when_batch_1_fails_too():
@@ -327,5 +327,5 @@ def test_inside_time_step_wraps_and_respects_the_flag():
 
 def test_case_outcomes_carry_the_batch_size_as_plain_data():
     d = check_rnn_cell_forward(rnn_cell_vector_style).to_dict()
-    assert [c["batch"] for c in d["cases"]] == [3, 1, 2]
+    assert [c["batch"] for c in d["cases"]] == [3, 1, 2, 4]
     assert check_sigmoid(np.tanh).to_dict()["cases"][0]["batch"] is None

@@ -70,7 +70,7 @@ def cell_torch(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
 def test_correct_cells_pass(fn):
     result = check_lstm_cell_forward(fn)
     assert result.passed, result.message
-    assert result.n_cases == 3 and "passed" in result.message
+    assert result.n_cases == 4 and "passed" in result.message
 
 
 @pytest.mark.parametrize("seed", [1, 12345])
@@ -532,3 +532,93 @@ def test_catalogue_is_distinguishable(exercise, seed):
         for other in names[k + 1:]:
             for a, b in zip(outs[name], outs[other]):
                 assert not _all_close(a, b, spec.rtol, spec.atol), f"{name} == {other}"
+
+
+# =========================================================================== sharper checkers
+def w_cifg(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    """f = 1 - i: one sigmoid reused for both gates (the forget block is never read)."""
+    H = h_prev.shape[1]
+    z = x_t @ W_ih.T + h_prev @ W_hh.T + b_ih + b_hh
+    i = sig(z[:, :H])
+    c = (1 - i) * c_prev + i * np.tanh(z[:, 2 * H:3 * H])
+    return sig(z[:, 3 * H:]) * np.tanh(c), c
+
+
+def w_cifg_from_forget(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    """i = 1 - f: what is forgotten is exactly what is written."""
+    i_, f_, g_, o_ = np.split(x_t @ W_ih.T + h_prev @ W_hh.T + b_ih + b_hh, 4, axis=1)
+    f = sig(f_)
+    c = f * c_prev + (1 - f) * np.tanh(g_)
+    return sig(o_) * np.tanh(c), c
+
+
+def s_from_zeros(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    h, c = np.zeros_like(h0), np.zeros_like(c0)
+    outs = []
+    for x_t in x:
+        h, c = cell_slices(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+        outs.append(h)
+    return np.stack(outs), (h, c)
+
+
+def s_c_from_zeros(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    B, H = h0.shape
+    h, c, outs = h0, np.zeros((B, H)), []
+    for x_t in x:
+        h, c = cell_slices(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+        outs.append(h)
+    return np.stack(outs), (h, c)
+
+
+def s_h_from_zeros(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    h, c, outs = 0 * h0, c0, []
+    for x_t in x:
+        h, c = cell_slices(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+        outs.append(h)
+    return np.stack(outs), (h, c)
+
+
+@pytest.mark.parametrize("fn,name", [
+    (w_cifg, "a coupled input and forget gate (f = 1 - i)"),
+    (w_cifg_from_forget, "a coupled input and forget gate (i = 1 - f)"),
+])
+def test_coupled_gates_are_named_in_cell_and_sequence(fn, name):
+    result = check_lstm_cell_forward(fn)
+    assert result.mistake == name and "Greff" in result.message, result.message
+    seq = check_lstm_forward(s_with_wrong_cell(fn))
+    assert seq.mistake == f"{name} (inside the time step)", seq.message
+
+
+@pytest.mark.parametrize("fn,name", [
+    (s_from_zeros, "starting from zeros instead of the given h0 and c0"),
+    (s_c_from_zeros, "starting from zeros instead of the given c0"),
+    (s_h_from_zeros, "starting from zeros instead of the given h0"),
+])
+def test_zero_initial_state_is_named(fn, name):
+    result = check_lstm_forward(fn)
+    assert result.mistake == name, result.message
+    assert f"looks like {name}" in result.message
+
+
+def test_zeros_plus_another_bug_asks_whether_h0_and_c0_are_used():
+    def zeros_and_order_ifog(x, h0, c0, *p):
+        return s_with_wrong_cell(w_order_ifog)(x, 0 * h0, 0 * c0, *p)
+
+    result = check_lstm_forward(zeros_and_order_ifog)
+    assert result.mistake is None
+    assert "the first step is already wrong: is h0 / c0 used?" in result.message, result.message
+
+
+def test_a_hand_written_overflowing_sigmoid_fails_on_the_tail_case():
+    def exp_ratio(a):
+        return np.exp(a) / (1 + np.exp(a))
+
+    def cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+        i, f, g, o = np.split(x_t @ W_ih.T + h_prev @ W_hh.T + b_ih + b_hh, 4, axis=1)
+        c = exp_ratio(f) * c_prev + exp_ratio(i) * np.tanh(g)
+        return exp_ratio(o) * np.tanh(c), c
+
+    result = check_lstm_cell_forward(cell)
+    assert not result.passed and result.n_passed == 3
+    assert "NaN or inf" in result.message and "overflow" in result.message
+    assert "in the tails" in result.message

@@ -54,7 +54,8 @@ def _subs(out: Path) -> dict[str, object]:
         "sys_exit": rnn_nb(fwd=fwd("import sys\nsys.exit(3)")),
         "top_level_exit": rnn_nb(cell="import sys\nsys.exit('bye')\n" + CELL_OK, fwd=FWD_ALONE),
         "kill_parent": rnn_nb(fwd=fwd("import os, signal\ntry:\n"
-                                      "    os.kill(os.getppid(), signal.SIGKILL)\n    os.kill(1, signal.SIGKILL)\n"
+                                      "    os.kill(os.getppid(), signal.SIGKILL)\n"
+                                      "    os.kill(1, signal.SIGKILL)\n"
                                       "except OSError:\n    pass")),
         "kill_group": rnn_nb(fwd=fwd("import os, signal\nos.killpg(0, signal.SIGKILL)")),
         "kill_self": rnn_nb(fwd=fwd("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")),
@@ -76,7 +77,8 @@ def _subs(out: Path) -> dict[str, object]:
             "    return SPECS['rnn_forward'].reference(x, h0, W_ih, W_hh, b_ih, b_hh)\n")),
         "uses_torch": rnn_nb(fwd=(
             "def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):\n    import torch\n"
-            "    rnn = torch.nn.RNN(x.shape[2], h0.shape[1]).double()\n    return rnn(torch.from_numpy(x))\n")),
+            "    rnn = torch.nn.RNN(x.shape[2], h0.shape[1]).double()\n"
+            "    return rnn(torch.from_numpy(x))\n")),
         "eq_always_true": rnn_nb(fwd=(
             "class Anything:\n    def __eq__(self, other): return True\n"
             "    def __array__(self, *a, **k): raise TypeError('no')\n"
@@ -99,7 +101,8 @@ def _subs(out: Path) -> dict[str, object]:
             "    return np.zeros((x.shape[0],) + h0.shape), h0\n")),
         "writes_outside": rnn_nb(fwd=fwd(
             f"for p in [{str(grades_csv)!r}, {str(out / '.records' / 'x.json')!r},\n"
-            f"          {str(ROOT / f'hacked-{TAG}.txt')!r}, '/tmp/hacked-{TAG}.txt', '../hacked-{TAG}.txt']:\n"
+            f"          {str(ROOT / f'hacked-{TAG}.txt')!r}, '/tmp/hacked-{TAG}.txt',\n"
+            f"          '../hacked-{TAG}.txt']:\n"
             "    try:\n        open(p, 'w').write('pwned')\n    except OSError:\n        pass")),
         "reads_neighbour": rnn_nb(fwd=(
             f"SRC = open({str(out.parent / 'subs' / 'ok' / '01_rnn_basics.ipynb')!r}).read()\n" + FWD_ALONE)),

@@ -17,7 +17,7 @@ from course_utils.grade import layout
 from course_utils.grade.record import ExerciseResult, SubmissionRecord, fingerprint
 from course_utils.grade.report import submission_folder
 from course_utils.grade.store import RecordStore
-from tests.grade.grade_fixtures import CELL_OK, ROOT, grade, rnn_nb, rows, write
+from tests.grade.grade_fixtures import CELL_OK, FWD_ALONE, ROOT, grade, rnn_nb, rows, write
 
 needs_bwrap = pytest.mark.skipif(layout.bwrap_path() is None,
                                  reason="bubblewrap is not installed (apt-get install bubblewrap)")
@@ -68,7 +68,8 @@ def test_output_folders_never_collide(tmp_path, a, b):
 @needs_bwrap
 def test_a_forged_record_is_regraded(tmp_path):
     subs, out = tmp_path / "subs", tmp_path / "out"
-    write(subs / "l" / "01_rnn_basics.ipynb", rnn_nb(cell=CELL_OK.replace(" + b_hh", "")))
+    write(subs / "l" / "01_rnn_basics.ipynb", rnn_nb(cell=CELL_OK.replace(" + b_hh", ""),
+                                                      fwd=FWD_ALONE))
     assert grade(str(subs), "--out", str(out), "--seed", "7").returncode == 0
     assert rows(out)["l/01_rnn_basics.ipynb"]["total"] == "3"
     (path,) = (out / ".records").glob("*.json")

@@ -31,7 +31,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import sysconfig
 import time
 import venv
@@ -130,7 +129,7 @@ def kernel_spec(tmp: Path, python: Path, content: Path) -> Path:
 
 def probe(python: Path) -> dict:
     """What that venv has now: versions and where they import from."""
-    code = """
+    code = f"""
 import importlib.metadata as md, json, numpy, torch, course_utils
 def has(name):
     try:
@@ -138,12 +137,13 @@ def has(name):
         return True
     except md.PackageNotFoundError:
         return False
-print(json.dumps({"numpy": numpy.__version__, "numpy_file": numpy.__file__,
-                  "torch_dist": md.version("torch"), "torch_file": torch.__file__,
-                  "course_utils": course_utils.__file__,
-                  "installed": [n for n in %r if has(n)]}))
-""" % (TEST_ONLY,)
-    return json.loads(run(python, "-c", code, env={**os.environ, "PYTHONPATH": ""}))
+print(json.dumps({{"numpy": numpy.__version__, "numpy_file": numpy.__file__,
+                   "torch_dist": md.version("torch"), "torch_file": torch.__file__,
+                   "course_utils": course_utils.__file__,
+                   "installed": [n for n in {TEST_ONLY!r} if has(n)]}}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return json.loads(run(python, "-c", code, env=env, cwd=python.parent))
 
 
 def test_colab_setup_cell_keeps_torch_and_numpy(tmp_path, monkeypatch):

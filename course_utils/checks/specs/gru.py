@@ -159,7 +159,7 @@ SEQ_MISTAKES = (sequence_mistakes(gru_variant, "torch.nn.GRU")
 SPECS = [
     Spec(id="gru_cell_forward", title="one step of PyTorch's GRU (reset-after)",
          notebook="04_gru", arg_names=CELL_ARGS, output="h_t",
-         make_cases=lambda seed: cell_cases(seed, "gru"), reference=ref_gru_cell,
+         make_cases=lambda seed: cell_cases(seed, "gru", tails=True), reference=ref_gru_cell,
          mistakes=CELL_MISTAKES, points=3),
     Spec(id="gru_forward", title="a GRU over a whole sequence", notebook="04_gru",
          arg_names=SEQ_ARGS, output=("output", "h_n"),

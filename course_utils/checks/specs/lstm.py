@@ -139,7 +139,7 @@ SEQ_MISTAKES = (sequence_mistakes(_cell(), "torch.nn.LSTM", n_state=2)
 SPECS = [
     Spec(id="lstm_cell_forward", title="one step of an LSTM", notebook="03_lstm",
          arg_names=CELL_ARGS, output=("h_t", "c_t"),
-         make_cases=lambda seed: cell_cases(seed, "lstm"), reference=ref_lstm_cell,
+         make_cases=lambda seed: cell_cases(seed, "lstm", tails=True), reference=ref_lstm_cell,
          mistakes=CELL_MISTAKES, points=2),
     Spec(id="lstm_forward", title="an LSTM over a whole sequence", notebook="03_lstm",
          arg_names=SEQ_ARGS, output=("output", ("h_n", "c_n")),

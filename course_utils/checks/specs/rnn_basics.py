@@ -65,7 +65,7 @@ SEQ_MISTAKES = (sequence_mistakes(lambda *a: np.tanh(_pre(*a)), "torch.nn.RNN")
 SPECS = [
     Spec(id="rnn_cell_forward", title="one step of a tanh RNN", notebook="01_rnn_basics",
          arg_names=CELL_ARGS, output="h_t",
-         make_cases=lambda seed: cell_cases(seed, "rnn"), reference=ref_rnn_cell,
+         make_cases=lambda seed: cell_cases(seed, "rnn", tails=True), reference=ref_rnn_cell,
          mistakes=CELL_MISTAKES, points=2),
     Spec(id="rnn_forward", title="a tanh RNN over a whole sequence", notebook="01_rnn_basics",
          arg_names=SEQ_ARGS, output=("output", "h_n"),

@@ -43,7 +43,9 @@ def notebook(cells: list[dict], kernel: str = "python3") -> dict:
         {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
          "source": "from course_utils.setup import setup_notebook\ndevice = setup_notebook(seed=0)"},
         {"cell_type": "code", "metadata": {"tags": ["grader-context"]}, "execution_count": None,
-         "outputs": [], "source": "import numpy as np\nfrom course_utils.checks import check_rnn_forward"},
+         "outputs": [], "source": "import numpy as np"},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": "from course_utils.checks import check_rnn_forward"},
     ]
     return {"cells": head + cells, "nbformat": 4, "nbformat_minor": 5,
             "metadata": {"kernelspec": {"name": kernel, "display_name": kernel, "language": "python"}}}

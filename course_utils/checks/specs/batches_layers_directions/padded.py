@@ -63,7 +63,7 @@ def ref_lstm_forward_padded(x, lengths, h0, c0, W_ih, W_hh, b_ih, b_hh) -> Any:
     h0_t = torch.from_numpy(np.asarray(h0, dtype=np.float64))[None]        # (1, B, H)
     c0_t = torch.from_numpy(np.asarray(c0, dtype=np.float64))[None]
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # tiny problems: extra threads only spin (100x slower when loaded)
+    torch.set_num_threads(1)  # tiny problems: more threads only spin (100x slower if loaded)
     try:
         with torch.no_grad():
             out, (h_n, c_n) = lstm(packed, (h0_t, c0_t))

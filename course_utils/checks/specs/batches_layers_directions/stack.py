@@ -64,8 +64,6 @@ def ref_lstm_stack_forward(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, params
     import torch
 
     D = 2 if bidirectional else 1
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # tiny problems: extra threads only spin (100x slower when loaded)
     lstm = torch.nn.LSTM(x.shape[2], h0.shape[2], num_layers=num_layers,
                          bidirectional=bool(bidirectional)).double()
     with torch.no_grad():
@@ -75,6 +73,8 @@ def ref_lstm_stack_forward(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, params
                 for name, value in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"),
                                        params[k * D + d]):
                     getattr(lstm, name + suffix).copy_(torch.as_tensor(np.asarray(value)))
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # tiny problems: more threads only spin (100x slower if loaded)
         try:
             out, (h_n, c_n) = lstm(torch.from_numpy(np.asarray(x, dtype=np.float64)),
                                    (torch.from_numpy(np.asarray(h0, dtype=np.float64)),
