@@ -67,7 +67,7 @@ def format_table(rows: list[tuple[str, str, str, str, str]]) -> str:
 
 
 def _summary(result: ExerciseResult) -> str:
-    if result.status == "passed":
+    if result.status in ("passed", "not_implemented"):
         return ""
     text = result.mistake and f"looks like {result.mistake}" or result.message
     return " ".join(str(text).split())[:90]
@@ -91,13 +91,13 @@ def main(argv: list[str] | None = None) -> int:
                   "none" if args.no_sandbox or problem else "bwrap")
     notebooks, plans, rows = course_notebooks(), {}, []
     for sub in found:
-        name, results, note = check_notebook(sub.path, batch, notebooks, plans)
+        _, results, note = check_notebook(sub.path, batch, notebooks, plans)
         if not results:
             rows.append((sub.id, "-", "skipped", "", note))
-        for r in results:
+        for k, r in enumerate(results):
             cases = f"{r.n_passed}/{r.n_cases}" if r.n_cases else ""
-            rows.append((name or sub.id, r.id, r.status.replace("_", " "), cases, _summary(r)))
-            name = ""
+            rows.append((sub.id if k == 0 else "", r.id, r.status.replace("_", " "), cases,
+                         _summary(r)))
     print(format_table(rows))
     done = sum(r[2] == "passed" for r in rows)
     print(f"\n{done} of {len(rows)} exercises pass their public checks.")

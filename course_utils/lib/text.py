@@ -9,9 +9,9 @@
 ``pydoc_data.topics.topics`` maps 79 topic names ("assert", "assignment", ...) to the text that
 ``help("assert")`` prints. The corpus is the topics in sorted order, each followed by a blank
 line; the split is *by topic* and fixed: every ``valid_every``-th topic (the 4th, 8th, ... in
-sorted order: 19 topics, about 15 % of the text) is validation text, the rest is training text, so no paragraph is in both. The
-vocabulary is every character of the whole corpus (train and validation), sorted, so validation
-text never meets an unknown character.
+sorted order: 19 topics, about 15 % of the text) is validation text, the rest is training
+text, so no paragraph is in both. The vocabulary is every character of the whole corpus (train
+and validation), sorted, so validation text never meets an unknown character.
 
 For the data-size sweep, ``fraction`` keeps the first fraction of the training text (the
 validation text stays the same), so models trained on 10 %, 30 % and 100 % are judged alike.
@@ -67,7 +67,7 @@ class Corpus:
         index = {c: i for i, c in enumerate(self.chars)}
         return np.fromiter((index[c] for c in text), dtype=np.int64, count=len(text))
 
-    def decode(self, ids: "np.ndarray | list[int]") -> str:
+    def decode(self, ids: np.ndarray | list[int]) -> str:
         """Ids (any iterable of ints) -> text."""
         return "".join(self.chars[int(i)] for i in ids)
 

@@ -4,6 +4,7 @@
     python -m course_utils sweep --quick --out /tmp/smoke.json                  # seconds
     python -m course_utils sweep --suite distance --out results/sweeps/distance_cpu.json  # ~3 min
 
+``--suite counting`` is notebook 08's counting task (:mod:`course_utils.tools.sweep_counting`).
 ``--suite distance`` is notebook 02's longer budget instead: the tanh RNN of its distance
 experiment at T = 20 (1,500 updates, 5 seeds) and T = 40 (3,000 updates, 3 seeds), test accuracy
 every 50 updates (:func:`course_utils.labs.vanishing_gradients.distance_suite`).
@@ -127,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         from .sweep_charlm import main as charlm_main
 
         return charlm_main(rest)
+    if chosen.suite == "counting":  # notebook 08's counting task (aⁿbⁿ): its own options
+        from .sweep_counting import main as counting_main
+
+        return counting_main(rest)
     p = argparse.ArgumentParser(prog="python -m course_utils sweep",
                                 description="Notebook 08's LSTM vs GRU vs tanh RNN sweep (CPU).")
     p.add_argument("--out", required=True,
@@ -141,10 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--long-steps", type=int, default=2000, help="updates of the long LSTM runs")
     p.add_argument("--hidden", type=int, default=48, help="hidden size of the equal-H group")
     p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--suite", choices=("adding-copy", "distance", "charlm"), default="adding-copy",
+    p.add_argument("--suite", choices=("adding-copy", "distance", "charlm", "counting"),
+                   default="adding-copy",
                    help="adding-copy: notebook 08's sweep (default); distance: notebook 02's "
                         "longer distance experiment; charlm: notebook 07's char-LM sweep "
-                        "(its own options: --suite charlm --help)")
+                        "(its own options: --suite charlm --help); counting: notebook 08's "
+                        "aⁿbⁿ counting task (--suite counting --help)")
     args = p.parse_args(argv)
     if args.suite == "distance":
         return distance_main(argv, args.out, args.quick, not args.no_progress)

@@ -14,8 +14,12 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from course_utils.checks import (SPECS, check_bits_per_char, check_next_char_probs,  # noqa: E402
-                                 check_tbptt_batches, check_train_tbptt, run_spec)
+from course_utils import checks  # noqa: E402
+from course_utils.checks import SPECS, run_spec  # noqa: E402
+
+check_bits_per_char = checks.check_bits_per_char
+check_next_char_probs = checks.check_next_char_probs
+check_tbptt_batches, check_train_tbptt = checks.check_tbptt_batches, checks.check_train_tbptt
 
 NOTEBOOK = "07_char_language_model"
 IDS = ("bits_per_char", "tbptt_batches", "train_tbptt", "next_char_probs")
@@ -46,7 +50,8 @@ def bpc_logaddexp_float32(logits, targets):
 
 def bpc_torch(logits, targets):
     z = torch.tensor(logits)
-    return F.cross_entropy(z.reshape(-1, z.shape[-1]), torch.tensor(targets).reshape(-1)) / math.log(2)
+    y = torch.tensor(targets).reshape(-1)
+    return F.cross_entropy(z.reshape(-1, z.shape[-1]), y) / math.log(2)
 
 
 def bpc_nats(logits, targets):
@@ -121,7 +126,8 @@ def batches_torch(data, batch_size, seq_len):
 def _streams(data, batch_size, order="C"):
     L = (len(data) - 1) // batch_size
     if order == "C":
-        return data[:batch_size * L].reshape(batch_size, L), data[1:batch_size * L + 1].reshape(batch_size, L)
+        return (data[:batch_size * L].reshape(batch_size, L),
+                data[1:batch_size * L + 1].reshape(batch_size, L))
     return (data[:batch_size * L].reshape(L, batch_size).T,
             data[1:batch_size * L + 1].reshape(L, batch_size).T)
 

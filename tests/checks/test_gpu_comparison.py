@@ -177,6 +177,19 @@ def no_tanh_on_c(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     return torch.stack(hs), (h, c)
 
 
+def from_zeros(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    h, c = torch.zeros_like(h0), torch.zeros_like(c0)  # the given h0, c0 never read
+    T, B, I = x.shape
+    xw = (x.reshape(T * B, I) @ W_ih.T + b_ih + b_hh).view(T, B, -1)
+    out = []
+    for t in range(T):
+        i, f, g, o = (xw[t] + h @ W_hh.T).chunk(4, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        out.append(h)
+    return torch.stack(out), (h, c)
+
+
 def state_swapped(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     out, (h, c) = hoisted_addmm(x, h0, c0, W_ih, W_hh, b_ih, b_hh)
     return out, (c, h)
@@ -192,6 +205,7 @@ def state_swapped(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     (b_hh_twice, "b_hh added twice"),
     (no_tanh_on_c, "tanh(c_t) missing in h_t"),
     (state_swapped, "h_n and c_n swapped"),
+    (from_zeros, "starting from zeros instead of the given h0 and c0"),
 ])
 def test_realistic_mistakes_are_named(fn, name):
     result = check_lstm_forward_hoisted(fn)

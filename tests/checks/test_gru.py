@@ -296,3 +296,70 @@ def test_wrong_shape_is_reported():
 def test_not_a_function():
     res = check_gru_cell_forward(None)
     assert not res.passed and "pass the function itself" in res.message
+
+
+# --------------------------------------------------------------------------- sharper checkers
+def wrong_reset_on_input(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    """The reset gate scales the input's candidate part instead of the hidden part."""
+    H = h_prev.shape[1]
+    gi, gh = x_t @ W_ih.T + b_ih, h_prev @ W_hh.T + b_hh
+    r = sig(gi[:, :H] + gh[:, :H])
+    z = sig(gi[:, H:2 * H] + gh[:, H:2 * H])
+    n = np.tanh(r * gi[:, 2 * H:] + gh[:, 2 * H:])
+    return (1 - z) * n + z * h_prev
+
+
+def wrong_reset_on_both(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    i_r, i_z, i_n = np.split(x_t @ W_ih.T + b_ih, 3, axis=1)
+    h_r, h_z, h_n = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
+    r, z = sig(i_r + h_r), sig(i_z + h_z)
+    n = np.tanh(r * (i_n + h_n))
+    return (1 - z) * n + z * h_prev
+
+
+@pytest.mark.parametrize("fn,name", [
+    (wrong_reset_on_input, "the reset gate applied to the input side"),
+    (wrong_reset_on_both, "the reset gate applied to both the input and the hidden side"),
+])
+def test_reset_gate_on_the_wrong_side_is_named(fn, name):
+    res = check_gru_cell_forward(fn)
+    assert res.mistake is not None and res.mistake.startswith(name), res.message
+
+    def forward(x, h0, *p):
+        h, out = h0, []
+        for x_t in x:
+            h = fn(x_t, h, *p)
+            out.append(h)
+        return np.stack(out), h
+
+    seq = check_gru_forward(forward)
+    assert seq.mistake is not None and seq.mistake.startswith(name), seq.message
+    assert seq.mistake.endswith("(inside the time step)")
+
+
+def wrong_seq_from_zeros(x, h0, W_ih, W_hh, b_ih, b_hh):
+    h = np.zeros(h0.shape)
+    out = np.empty((len(x),) + h0.shape)
+    for t in range(len(x)):
+        h = cell_split(x[t], h, W_ih, W_hh, b_ih, b_hh)
+        out[t] = h
+    return out, h
+
+
+def test_starting_from_zeros_is_named():
+    res = check_gru_forward(wrong_seq_from_zeros)
+    assert res.mistake == "starting from zeros instead of the given h0", res.message
+
+
+def test_batch_only_bug_says_where():
+    def cell_flat(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+        """Written for one example: x_t and h_prev flattened to vectors."""
+        gi = W_ih @ x_t.reshape(-1) + b_ih
+        gh = W_hh @ h_prev.reshape(-1) + b_hh
+        H = gh.size // 3
+        r, z = sig(gi[:H] + gh[:H]), sig(gi[H:2 * H] + gh[H:2 * H])
+        n = np.tanh(gi[2 * H:] + r * gh[2 * H:])
+        return ((1 - z) * n + z * h_prev.reshape(-1)).reshape(1, -1)
+
+    res = check_gru_cell_forward(cell_flat)
+    assert "passes at batch 1, fails at batch 2, 3 and 4" in res.message, res.message

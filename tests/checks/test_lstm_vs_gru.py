@@ -101,6 +101,11 @@ def same_hidden(input_size, lstm_hidden):
     return lstm_hidden
 
 
+def four_thirds(input_size, lstm_hidden):
+    """The inverse of the 3/4 ratio of equal hidden sizes: input_size never enters."""
+    return round(lstm_hidden * 4 / 3)
+
+
 MISTAKES = [
     (three_quarters, "3/4 of the hidden size"),
     (biases_ignored, "the biases ignored"),
@@ -110,6 +115,7 @@ MISTAKES = [
     (floored, "floor instead of the closest count"),
     (ceiled, "ceil instead of the closest count"),
     (same_hidden, "the LSTM's hidden size returned"),
+    (four_thirds, "4/3 of the hidden size (input_size ignored)"),
 ]
 
 
@@ -144,3 +150,9 @@ def test_wrong_type_and_errors() -> None:
     assert not r.passed and r.status == "not_implemented"
     r = check(None)
     assert not r.passed
+
+
+def test_four_thirds_is_not_called_ceil() -> None:
+    """round(4H/3) was once reported as "ceil instead of the closest count"."""
+    result = check(four_thirds)
+    assert "ceil" not in result.message and "input_size" in result.message, result.message

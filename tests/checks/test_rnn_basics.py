@@ -244,3 +244,57 @@ def test_wrong_forwards_fail_with_named_mistake(fn, expected):
     result = check_rnn_forward(fn)
     assert not result.passed
     assert expected in result.message, result.message
+
+
+# --------------------------------------------------------------------------- sharper checkers
+def forward_from_zeros(x, h0, W_ih, W_hh, b_ih, b_hh):
+    h = np.zeros_like(h0)  # the given h0 is never read
+    out = []
+    for x_t in x:
+        h = cell_matmul(x_t, h, W_ih, W_hh, b_ih, b_hh)
+        out.append(h)
+    return np.stack(out), h
+
+
+def test_starting_from_zeros_is_named():
+    result = check_rnn_forward(forward_from_zeros)
+    assert result.mistake == "starting from zeros instead of the given h0", result.message
+
+
+def test_zeros_and_a_slip_asks_whether_h0_is_used():
+    def forward(x, h0, W_ih, W_hh, b_ih, b_hh):
+        h, out = np.zeros_like(h0), []
+        for x_t in x:
+            h = np.tanh(x_t @ W_ih.T + h @ W_hh + b_ih + b_hh)  # and W_hh not transposed
+            out.append(h)
+        return np.stack(out), h
+
+    result = check_rnn_forward(forward)
+    assert result.mistake is None
+    assert "the first step is already wrong: is h0 used?" in result.message, result.message
+
+
+def test_batch_loop_reading_row_0_says_passes_at_batch_1():
+    def forward(x, h0, W_ih, W_hh, b_ih, b_hh):
+        T, B, _ = x.shape
+        out = np.zeros((T, B, h0.shape[1]))
+        for b in range(B):
+            h = h0[b:b + 1]
+            for t in range(T):
+                h = cell_matmul(x[t, 0:1], h, W_ih, W_hh, b_ih, b_hh)  # 0 where b was meant
+                out[t, b] = h[0]
+        return out, out[-1]
+
+    result = check_rnn_forward(forward)
+    assert "passes at batch 1, fails at batch 2 and 3" in result.message, result.message
+
+
+def test_hand_written_tanh_overflows_in_the_tail_case():
+    def cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+        a = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
+        return (np.exp(a) - np.exp(-a)) / (np.exp(a) + np.exp(-a))
+
+    result = check_rnn_cell_forward(cell)
+    assert not result.passed and result.n_passed == 3
+    assert "NaN or inf" in result.message and "in the tails" in result.message
+    assert check_rnn_cell_forward(cell_float32)  # float32 stays within tolerance in the tails

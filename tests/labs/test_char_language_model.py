@@ -84,7 +84,8 @@ def test_text_properties_and_best_units():
     assert props["inside parentheses"][text.index("x")] == 1
     assert props["inside brackets"][text.index("[y") + 1] == 1
     assert props["position in line"][text.index("\n")] == 0 == props["position in line"][0] - 1
-    acts = np.stack([props["inside quotes"] * 2 - 1, np.random.default_rng(0).normal(size=len(text))], 1)
+    noise = np.random.default_rng(0).normal(size=len(text))
+    acts = np.stack([props["inside quotes"] * 2 - 1, noise], 1)
     rows = {r["property"]: r for r in lab.best_units(acts, props)}
     assert rows["inside quotes"]["unit"] == 0 and rows["inside quotes"]["r_heldout"] > 0.99
 

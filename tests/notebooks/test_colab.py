@@ -50,7 +50,7 @@ FAKE_TORCH = "2.9.0+colab"
 # the packages we replace, and the course itself.
 TEST_ONLY = ["pytest", "pytest-xdist", "nbval", "ruff", "playwright", "jupyterlab"]
 LEFT_OUT = {"numpy", "numpy.libs", "torch", "functorch", "torchgen", "rnn_from_scratch_course",
-            "pip", "setuptools", "_distutils_hack", "pkg_resources", "__pycache__", "pytest",
+            "setuptools", "_distutils_hack", "pkg_resources", "__pycache__", "pytest",
             "_pytest", "py.py", "xdist", "pytest_xdist", "nbval", "ruff", "playwright",
             "jupyterlab"}
 SETUP_SECONDS = 120  # "in seconds": the whole setup cell, clone and pip included, on 2 cores
@@ -86,10 +86,8 @@ def fake_remote(tmp: Path) -> Path:
 def colab_runtime(tmp: Path) -> tuple[Path, Path]:
     """A venv standing in for Colab's Python; returns (its python, the 'preinstalled' folder)."""
     env_dir, base, fake = tmp / "colab-venv", tmp / "colab-base", tmp / "fake-colab"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
+    venv.EnvBuilder(with_pip=False).create(env_dir)  # pip: the tested one, in the base
     python = env_dir / "bin" / "python"
-    run(python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-        f"numpy=={COLAB_NUMPY}")
     ours = Path(sysconfig.get_paths()["purelib"])
     base.mkdir()
     for entry in ours.iterdir():
@@ -109,6 +107,8 @@ def colab_runtime(tmp: Path) -> tuple[Path, Path]:
     site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")
                 .strip())
     (site / "colab_preinstalled.pth").write_text(f"{fake}\n{base}\n")
+    run(python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+        f"numpy=={COLAB_NUMPY}")
     return python, base
 
 

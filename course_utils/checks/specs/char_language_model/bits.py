@@ -1,4 +1,4 @@
-"""``bits_per_char(logits, targets) -> float``: the mean cross-entropy of a character model, in bits.
+"""``bits_per_char(logits, targets) -> float``: a character model's mean cross-entropy, in bits.
 
 For logits ``z`` of shape (..., V) (any leading axes: (N, V) or time-major (T, B, V)) and
 integer targets of shape (...)::
@@ -36,7 +36,8 @@ def make_cases(seed: int) -> list[Case]:
         rng = rng_for(seed, 300 + i)
         logits = rng.normal(0.0, 2.0, shape)
         targets = rng.integers(0, shape[-1], shape[:-1])
-        label = "N={}, V={}".format(*shape) if len(shape) == 2 else "T={}, B={}, V={}".format(*shape)
+        names = ("N", "V") if len(shape) == 2 else ("T", "B", "V")
+        label = ", ".join(f"{n}={v}" for n, v in zip(names, shape))
         cases.append(Case(label, (logits, targets)))
     rng = rng_for(seed, 310)
     logits = rng.normal(0.0, 1.0, (6, 5)) + rng.choice([-1000.0, 1000.0], (6, 5))
@@ -77,7 +78,8 @@ MISTAKES = [
             "(axis=-1, keepdims=True), not over time or batch",
             lambda z, y: float(_nll(z, y, axis=0).mean()) / LN2),
     Mistake("a sum instead of a mean", "bits per character is an average: divide the total by the "
-            "number of predicted characters (targets.size)", lambda z, y: float(_nll(z, y).sum()) / LN2),
+            "number of predicted characters (targets.size)",
+            lambda z, y: float(_nll(z, y).sum()) / LN2),
     Mistake("summed over time, averaged over the batch only", "average over every position "
             "(T·B of them), not over the batch alone",
             lambda z, y: float(_nll(z, y).sum(0).mean()) / LN2),

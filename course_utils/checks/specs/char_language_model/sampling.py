@@ -1,4 +1,4 @@
-"""``next_char_probs(logits, temperature=1.0, top_k=None) -> probs``: the distribution to sample from.
+"""``next_char_probs(logits, temperature=1.0, top_k=None)``: the distribution to sample from.
 
 For logits ``z`` of shape (V,) or (B, V)::
 

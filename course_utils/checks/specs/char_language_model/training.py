@@ -1,4 +1,4 @@
-"""``train_tbptt(model, batches, optimizer, max_norm) -> losses``: truncated BPTT, one update a window.
+"""``train_tbptt(model, batches, optimizer, max_norm) -> losses``: truncated BPTT.
 
 The model interface (the notebook's ``CharModel`` and the checker's tiny model)::
 

@@ -1,0 +1,90 @@
+"""Benchmark of notebook 07's live LSTM: bits/char on validation after 60 s of training.
+
+    python benchmarks/charlm_bench.py [--seconds 60] [--threads 2] [--loop solution|reference]
+
+Trains the notebook's model (embedding 64, one nn.LSTM layer of 256, T = 100, B = 64, Adam 3e-3,
+clipping at 1) with the ``train_tbptt`` of ``solutions/07_char_language_model.ipynb`` (the
+learner's loop, as written in the solution; ``--loop reference`` uses the checker's reference)
+for ``--seconds`` of *training* time (validation passes are not counted), then prints one JSON
+line: the bits/char on the whole validation text, the updates done, when the validation subset
+first reached 2.0 bits/char, the machine and its load average (a shared CPU makes every figure
+an upper bound), and the best model of the committed sweep ``results/sweeps/charlm_cpu.json``.
+Target (issue 14): <= 2.0 bits/char within 60 s on 2 cores. Not a test: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def solution_loop() -> Callable[..., Any]:
+    """``train_tbptt`` as defined in the solution notebook (its grader-context cell first)."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / "solutions" / "07_char_language_model.ipynb", 4)
+    ns: dict[str, Any] = {}
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and ("grader-context" in tags
+                                         or cell.source.startswith("def train_tbptt(")):
+            exec(compile(cell.source, "<solution cell>", "exec"), ns)  # noqa: S102 - our notebook
+    return ns["train_tbptt"]
+
+
+def best_of_sweep() -> dict[str, Any] | None:
+    path = ROOT / "results" / "sweeps" / "charlm_cpu.json"
+    if not path.exists():
+        return None
+    sweep = json.loads(path.read_text())
+    best = min(sweep["runs"], key=lambda r: r["final_valid_bits"])
+    return {"bits_per_char": best["final_valid_bits"], "config": best["config"],
+            "training_seconds": best["history"]["seconds"][-1], "command": sweep["command"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seconds", type=float, default=60.0, help="training seconds")
+    p.add_argument("--threads", type=int, default=2, help="torch threads")
+    p.add_argument("--loop", choices=("solution", "reference"), default="solution")
+    args = p.parse_args(argv)
+    import torch
+
+    from course_utils.checks.specs.char_language_model.batches import ref_tbptt_batches
+    from course_utils.checks.specs.char_language_model.training import ref_train_tbptt
+    from course_utils.labs.char_language_model import char_model, evaluate_bits, fit
+    from course_utils.lib.measure import machine_info
+    from course_utils.lib.text import load_corpus
+
+    torch.set_num_threads(args.threads)
+    loop = solution_loop() if args.loop == "solution" else ref_train_tbptt
+    corpus = load_corpus()
+    train_ids, valid_ids = corpus.encode(corpus.train), corpus.encode(corpus.valid)
+    x, y = ref_tbptt_batches(train_ids, 64, 100)
+    torch.manual_seed(0)
+    model = char_model(corpus.vocab_size, "lstm", 64, 256)
+    load_before = os.getloadavg()
+    hist = fit(model, loop, x, y, valid_ids, seconds=args.seconds, chunk=25, lr=3e-3,
+               max_norm=1.0, valid_chars=20_000, progress=False)
+    reached = next(((u, s) for u, s, b in zip(hist.updates, hist.seconds, hist.valid_bits)
+                    if b <= 2.0), None)
+    out = {"bits_per_char": round(evaluate_bits(model, valid_ids), 4),
+           "training_seconds": round(hist.seconds[-1], 1), "updates": hist.updates[-1],
+           "first_at_or_below_2.0_on_20k_valid_chars": (
+               {"updates": reached[0], "seconds": round(reached[1], 1)} if reached else None),
+           "loop": args.loop, "threads": args.threads,
+           "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+           "machine": machine_info(), "best_of_committed_sweep": best_of_sweep()}
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
