@@ -43,7 +43,8 @@ def get_spec(exercise_id: str) -> Spec:
     try:
         return SPECS[exercise_id]
     except KeyError:
-        raise KeyError(f"unknown exercise {exercise_id!r}; known: {', '.join(sorted(SPECS))}") from None
+        known = ", ".join(sorted(SPECS))
+        raise KeyError(f"unknown exercise {exercise_id!r}; known: {known}") from None
 
 
 def check(exercise_id: str, fn: Any, seed: int | None = None) -> CheckResult:

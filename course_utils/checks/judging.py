@@ -197,8 +197,8 @@ def summarize(spec: Spec, outcomes: list[CaseOutcome], hidden: bool = False) -> 
         return CheckResult(spec.id, True, f"{kind} checks passed ({n} cases).", cases=outcomes)
     if outcomes and all(o.message == "not implemented yet" for o in outcomes):
         return CheckResult(spec.id, False,
-                           "not implemented yet — replace `raise NotImplementedError()` with your "
-                           "code, then run this cell again.", status=NOT_IMPLEMENTED,
+                           "not implemented yet — replace `raise NotImplementedError()` with "
+                           "your code, then run this cell again.", status=NOT_IMPLEMENTED,
                            cases=outcomes)
     first = next(o for o in outcomes if not o.passed)
     k = sum(o.passed for o in outcomes)

@@ -1,4 +1,5 @@
-"""The checker machinery: an exercise's spec as data, and the engine that judges a learner's function.
+"""The checker machinery: an exercise's spec as data, and the engine that judges a learner's
+function.
 
 A :class:`Spec` holds everything a checker needs, and nothing about *how* the learner's code
 is run, so the notebook checker and the sandboxed grader share it:
@@ -12,7 +13,10 @@ is run, so the notebook checker and the sandboxed grader share it:
 * ``mistakes``          -> the catalogue of known wrong variants; when the learner's output
   matches one of them, the message names it;
 * ``rtol`` / ``atol``   -> loose enough for a correct float32 computation, tight enough that
-  every catalogued mistake fails.
+  every catalogued mistake fails;
+* ``time_axis``, ``initial_state`` and each case's ``dims`` -> *where* an error no mistake
+  explains shows: "the first wrong time step is t=2", "the first step is already wrong: is h0
+  used?", "passes at batch 1, fails at batch 3".
 
 The engine is three small steps, usable separately, each in its own module:
 :func:`~.calling.call_safely` (runs the function, never raises), :func:`~.judging.judge` (one case,
@@ -25,6 +29,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
 
 @dataclass(frozen=True)
 class Int:

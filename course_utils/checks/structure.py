@@ -44,7 +44,8 @@ def to_array(name: str, value: Any) -> np.ndarray:
     try:
         arr = np.asarray(value)
     except Exception as exc:  # noqa: BLE001
-        raise StructureError(f"{name} could not be read as an array ({type_name(value)}: {exc})") from None
+        raise StructureError(f"{name} could not be read as an array "
+                             f"({type_name(value)}: {exc})") from None
     if arr.dtype.kind not in "fiub":
         raise StructureError(f"{name} should be a numeric array, got {type_name(value)} "
                              f"with dtype {arr.dtype}")
@@ -64,7 +65,8 @@ def flatten(template: Any, value: Any, where: str = "the function") -> list[tupl
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
             if isinstance(value, (float, np.floating)) and float(value).is_integer():
                 return [(template.name, int(value))]
-            raise StructureError(f"{template.name} should be an int, got {type_name(value)} {value!r:.40}")
+            raise StructureError(f"{template.name} should be an int, got {type_name(value)} "
+                                 f"{value!r:.40}")
         return [(template.name, int(value))]
     if isinstance(template, tuple):
         if value is None:
@@ -82,13 +84,15 @@ def flatten(template: Any, value: Any, where: str = "the function") -> list[tupl
         return out
     if isinstance(template, dict):
         if not isinstance(value, dict):
-            raise StructureError(f"{where} returned a {type_name(value)}; expected {describe(template)}")
+            raise StructureError(f"{where} returned a {type_name(value)}; "
+                                 f"expected {describe(template)}")
         missing = [k for k in template if k not in value]
         extra = [k for k in value if k not in template]
         if missing:
             raise StructureError(f"the returned dict lacks key(s) {', '.join(map(repr, missing))}")
         if extra:
-            raise StructureError(f"the returned dict has unexpected key(s) {', '.join(map(repr, extra))}")
+            keys = ", ".join(map(repr, extra))
+            raise StructureError(f"the returned dict has unexpected key(s) {keys}")
         out = []
         for k, t in template.items():
             out += flatten(t, value[k], where=f"the entry {k!r}")

@@ -1,17 +1,24 @@
 """Instructor grading: ``python -m course_utils grade SUBMISSION... --out DIR``.
 
-Learners' notebooks are graded on hidden cases, in a sandboxed child process per submission,
-with the same specs as the notebook checkers; results go to ``DIR/grades.csv``, a Gradescope
-``results.json`` and a Markdown feedback file per submission. Modules:
+Learners' notebooks are graded on hidden cases, each exercise in its own fresh bubblewrap
+sandbox (an allow-list filesystem: interpreter, numpy, torch where needed; nothing of the
+course), by a numpy-only runner; the judging happens outside, in the grader, with the same
+specs as the notebook checkers. Results go to ``DIR/grades.csv``, a Gradescope
+``results.json`` and a Markdown feedback file per submission. Modules, by lifecycle step:
 
 cli        argument parsing and the batch loop (``main``)
 discover   finding submissions and exercise cells (by nbgrader ``grade_id``)
-grading    hidden cases, the sandbox round trip, judging and scoring
-sandbox    the child process: session, rlimits, uid drop, timeout, cleanup
-worker     the code that runs inside the sandbox
+plan       per notebook: cases, expected values, payloads, allowed modules
+grading    one submission: a sandbox run per exercise, blame, judging, scoring
+sandbox    one run: folder, limits, bubblewrap (or none), timeout, collection
+layout     the sandbox's filesystem allow-list (bubblewrap arguments)
+runner     the only code that runs inside the sandbox (stdlib + numpy)
 serialize  plain-data transport (npz in, JSON out; no pickle)
-store      atomic, incremental per-submission records
-report     CSV, Gradescope JSON, feedback
+record     typed data: ExerciseResult, SubmissionRecord, the fingerprint
+store      atomic, incremental, HMAC-signed records
+report     CSV, Gradescope JSON, feedback (collision-free folders)
+selfcheck  ``python -m course_utils check``: a learner's table on the public cases
+gradescope ``python -m course_utils gradescope``: the autograder zip
 (benchmark: ``python benchmarks/grade_bench.py``, 100 generated submissions, timed)
 """
 

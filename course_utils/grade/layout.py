@@ -8,7 +8,8 @@ Inside the sandbox the root is an empty tmpfs; onto it go, read-only:
 * the packages the exercise may import, under ``/opt/site``: numpy always, plus the
   distributions a spec names in ``sandbox_modules`` (e.g. torch), each with the distributions
   it requires (found from the installed metadata, not by guessing);
-* the runner (two files, copied from this package: :mod:`.runner` and :mod:`.serialize`);
+* the runner (three files of this package: :mod:`.runner`, :mod:`.runner_exec`,
+  :mod:`.serialize`);
 
 and, writable: the run's own folder (``/job``, created fresh by the grader for this run only)
 and a private ``/tmp``. Nothing of the course (``course_utils``, ``solutions/``), of other
@@ -29,7 +30,7 @@ SITE = "/opt/site"
 RUNNER_DIR = "/opt/runner"
 JOB = "/job"
 _HERE = Path(__file__).resolve().parent
-RUNNER_FILES = ("runner.py", "serialize.py")
+RUNNER_FILES = ("runner.py", "runner_exec.py", "serialize.py")
 
 
 def bwrap_path() -> str | None:
@@ -112,7 +113,7 @@ def _parents(path: str) -> list[str]:
 
 def bwrap_args(job_dir: str, modules: tuple[str, ...], as_root: bool) -> list[str]:
     """The bubblewrap command line (without the command) for one run."""
-    args = ["--tmpfs", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+    args = ["--tmpfs", "/", "--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp",
             "--die-with-parent", "--new-session", "--clearenv", "--hostname", "sandbox",
             "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try"]

@@ -4,10 +4,10 @@ Each run gets its own folder (mode 0700; owned by the run's fresh uid when the g
 mounted at ``/job`` in a sandbox whose filesystem is built from nothing (:mod:`.layout`), with
 its own PID, IPC, UTS, network (none) and — without root — user namespace, ``--new-session``
 and ``--die-with-parent``. Limits: a wall-clock timeout (the grader kills bubblewrap, whose
-death kills the whole PID namespace; the runner's own watchdog does the same if the grader
-vanishes), ``RLIMIT_CPU``, ``RLIMIT_AS``, ``RLIMIT_FSIZE``, ``RLIMIT_NPROC``, no core files,
-an empty environment. As root, the runner drops to a fresh random uid before running anything
-(``RLIMIT_NPROC`` then bites), and every process left with that uid is killed afterwards.
+death ends the whole PID namespace; the runner's own watchdog does the same if the grader
+vanishes), and ``RLIMIT_CPU``, ``RLIMIT_AS``, ``RLIMIT_FSIZE``, ``RLIMIT_NPROC``, no core files,
+set by the runner on itself before any learner code runs; an empty environment. As root, the
+runner drops to a fresh random uid first (``RLIMIT_NPROC`` then bites).
 
 ``mode="none"`` (``grade --no-sandbox``, or ``check`` where bubblewrap is missing) runs the
 same runner as a plain child process: same limits, no filesystem isolation.
@@ -22,7 +22,6 @@ import atexit
 import glob
 import json
 import os
-import resource
 import secrets
 import shutil
 import signal
@@ -50,20 +49,31 @@ class Limits:
 
 @dataclass
 class Progress:
-    """Where the runner was when it stopped: the one parser of its progress lines."""
+    """What progress lines say: the runner's (``started``, ``exercise E``, ``exit E code``,
+    ``timeout E``, ``done``) and an exercise child's (``cell X``, ``case j``)."""
 
     started: bool = False
-    cell: str | None = None     # the learner cell being run (None once the calls began)
-    case: int | None = None     # the case being called
+    current: str | None = None   # the exercise whose process was started last
+    ended: dict[str, int | None] = field(default_factory=dict)  # exit code; None: timed out
+    cell: str | None = None      # the learner cell being run (None once the calls began)
+    case: int | None = None      # the case being called
     done: bool = False
 
 
 def parse_progress(text: str) -> Progress:
+    """The one parser of progress lines (untrusted text: unknown lines are ignored)."""
     p = Progress()
     for line in text.splitlines():
         word, _, rest = line.partition(" ")
+        parts = rest.split(" ")
         if word == "started":
             p.started = True
+        elif word == "exercise" and rest:
+            p.current = rest[:200]
+        elif word == "timeout" and rest:
+            p.ended[rest[:200]] = None
+        elif word == "exit" and len(parts) == 2 and parts[1].lstrip("-").isdigit():
+            p.ended[parts[0][:200]] = int(parts[1])
         elif word == "cell":
             p.cell, p.case = rest[:200], None
         elif word == "case" and rest.isdigit():
@@ -74,14 +84,27 @@ def parse_progress(text: str) -> Progress:
 
 
 @dataclass
-class RunOutcome:
-    cases: list[Any] | None = None  # raw outcome per case (untrusted), None if none came back
-    returncode: int | None = None
+class ExerciseRun:
+    """What one exercise's process left behind."""
+
+    cases: list[Any] | None = None  # raw outcome per case (untrusted); None if none came back
+    started: bool = False           # the runner forked its process
+    ended: bool = False             # ... and saw it end (or time out)
+    exit_code: int | None = None    # negative: killed by that signal
     timed_out: bool = False
     progress: Progress = field(default_factory=Progress)
     fatal: str = ""
+
+
+@dataclass
+class RunOutcome:
+    exercises: dict[str, ExerciseRun] = field(default_factory=dict)
+    returncode: int | None = None   # of the whole sandbox
+    timed_out: bool = False         # the whole sandbox ran out of time
+    started: bool = False           # the runner got as far as the context cells
+    fatal: str = ""                 # the runner's own failure (the context cells raised ...)
     wall_s: float = 0.0
-    uid: int | None = None      # the fresh uid the run used (root only)
+    uid: int | None = None          # the fresh uid the run used (root only)
 
 
 def is_root() -> bool:
@@ -124,16 +147,11 @@ def _own_task_count() -> int:
     return n
 
 
-def _preexec(limits: Limits, nproc: int):
-    cpu, mem, fsize = int(limits.timeout) + 2, limits.memory_mb << 20, limits.file_mb << 20
-
-    def apply() -> None:  # runs in the child between fork and exec: setrlimit calls only
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    return apply
+def rlimits(limits: Limits, nproc: int) -> dict[str, int]:
+    """The resource limits the runner sets on itself before any learner code runs (no
+    ``preexec_fn`` here, so that starting a run stays a cheap ``vfork``)."""
+    return {"CPU": int(limits.timeout) + 2, "AS": limits.memory_mb << 20,
+            "FSIZE": limits.file_mb << 20, "NPROC": nproc, "CORE": 0}
 
 
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
@@ -223,9 +241,9 @@ def run(job: dict[str, Any], inputs_npz: bytes, limits: Limits, mode: str = "bwr
     uid = 200_000 + secrets.randbelow(1_000_000_000) if root else None
     if mode != "bwrap" and uid is not None and not _world_usable(os.path.dirname(os.__file__)):
         uid = None  # without bubblewrap, a fresh uid could not even read the standard library
+    nproc = limits.nproc if uid is not None else _own_task_count() + limits.nproc
     job = {**job, "deadline": limits.timeout + 5, "modules": list(modules),
-           "path": site_paths(mode, modules, runner_site)}
-    nproc = limits.nproc if root else _own_task_count() + limits.nproc
+           "path": site_paths(mode, modules, runner_site), "rlimits": rlimits(limits, nproc)}
     folder = tempfile.mkdtemp(prefix="run-", dir=_base_dir())
     out = RunOutcome(uid=uid)
     try:
@@ -241,7 +259,7 @@ def run(job: dict[str, Any], inputs_npz: bytes, limits: Limits, mode: str = "bwr
             os.chown(folder, uid, uid)
         os.chmod(folder, 0o700)
         start = time.monotonic()
-        _wait(argv, "/", limits, nproc, out, uid)
+        _wait(argv, limits, out, uid if mode != "bwrap" else None)
         if mode == "bwrap" and out.returncode is not None and 128 < out.returncode < 160:
             out.returncode = 128 - out.returncode  # bwrap reports a signal death as 128 + n
         out.wall_s = time.monotonic() - start
@@ -251,11 +269,12 @@ def run(job: dict[str, Any], inputs_npz: bytes, limits: Limits, mode: str = "bwr
     return out
 
 
-def _wait(argv: list[str], cwd: str, limits: Limits, nproc: int, out: RunOutcome,
-          uid: int | None) -> None:
-    proc = subprocess.Popen(argv, cwd=cwd, env=dict(ENV), stdin=subprocess.PIPE,
+def _wait(argv: list[str], limits: Limits, out: RunOutcome, kill_uid: int | None) -> None:
+    """Run, wait (timeout), kill what is left: bubblewrap's PID namespace ends with it; without
+    bubblewrap every process of the run's uid (``kill_uid``) is killed."""
+    proc = subprocess.Popen(argv, cwd="/", env=dict(ENV), stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
-                            start_new_session=True, preexec_fn=_preexec(limits, nproc))
+                            start_new_session=True)
     try:
         out.returncode = proc.wait(timeout=limits.timeout)
     except subprocess.TimeoutExpired:
@@ -271,8 +290,8 @@ def _wait(argv: list[str], cwd: str, limits: Limits, nproc: int, out: RunOutcome
             proc.stdin.close()  # the runner's watchdog: the grader is done with this run
         except OSError:
             pass
-        if uid is not None:
-            _kill_uid(uid)
+        if kill_uid is not None:
+            _kill_uid(kill_uid)
 
 
 def _collect(folder: str, exercise: str, out: RunOutcome) -> None:

@@ -4,8 +4,9 @@ Runs the exercise cells of each notebook exactly as the grader does (:mod:`.grad
 exercise in a fresh sandbox, judged outside by the notebook checkers' specs) but on the
 **public** cases, and prints one table: notebook, exercise, status, cases passed. It takes the
 ``grader-context`` cells from the course's ``solutions/`` where the checkout has them, else
-from the learner's notebook itself; it writes nothing. Where bubblewrap is missing (macOS, Colab) it runs the code without
-a sandbox — it is the learner's own code, on the learner's own machine — and says so.
+from the learner's notebook itself; it writes nothing. Where bubblewrap is missing (macOS,
+Colab) it runs the code without a sandbox — it is the learner's own code, on the learner's own
+machine — and says so.
 """
 
 from __future__ import annotations

@@ -68,7 +68,8 @@ def gru_cell_reset_before_z_flipped(x_t: np.ndarray, h_prev: np.ndarray, W_ih: n
     return z * n + (1.0 - z) * h_prev
 
 
-def run_cell(cell: Callable[..., np.ndarray], x: np.ndarray, h0: np.ndarray, *params: np.ndarray) -> np.ndarray:
+def run_cell(cell: Callable[..., np.ndarray], x: np.ndarray, h0: np.ndarray,
+             *params: np.ndarray) -> np.ndarray:
     """Unroll ``cell`` over x (T, B, I) from h0 (B, H); returns the states (T, B, H)."""
     h, outs = h0, []
     for x_t in x:
@@ -89,8 +90,9 @@ def plot_convention_gap(gaps: dict[str, np.ndarray], title: str) -> Any:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots()
-    for name, gap in gaps.items():
-        ax.semilogy(np.arange(1, len(gap) + 1), np.maximum(gap, 1e-17), marker="o", ms=3, label=name)
+    for k, (name, gap) in enumerate(gaps.items()):    # marker and dash tell overlapping lines apart
+        ax.semilogy(np.arange(1, len(gap) + 1), np.maximum(gap, 1e-17), marker="os^xd"[k % 5],
+                    ms=4, ls=("-", "--", "-.", ":")[k % 4], label=name)
     ax.set(title=title, xlabel="time step t (steps)",
            ylabel="max |h_t − h_t(nn.GRU)| (state units)")
     ax.legend()

@@ -7,8 +7,10 @@
   without norm clipping (Pascanu, Mikolov & Bengio 2013, "On the difficulty of training
   recurrent neural networks", ICML);
 * :func:`first_token_task` / :func:`distance_experiment` / :func:`distance_suite` — a tanh RNN
-  asked to remember the first token's sign over T steps (Bengio, Simard & Frasconi 1994, "Learning long-term
-  dependencies with gradient descent is difficult", IEEE TNN 5(2)).
+  asked to remember the first token's sign over T steps (Bengio, Simard & Frasconi 1994,
+  "Learning long-term dependencies with gradient descent is difficult", IEEE TNN 5(2));
+* :func:`clipping_experiment` / :func:`blow_up_step` — the same training with and without
+  gradient-norm clipping, several seeds.
 
 numpy is imported at module level; torch, matplotlib, ipywidgets and tqdm only inside the
 functions that use them, so ``import course_utils`` stays light.
@@ -366,7 +368,8 @@ SOLVED = 0.95   # test accuracy from which a run counts as having learnt the dep
 
 
 def distance_suite(plan: tuple[tuple[int, tuple[int, ...], int], ...] = DISTANCE_SUITE,
-                   eval_every: int = 50, progress: bool = True, **kwargs: Any) -> list[dict[str, Any]]:
+                   eval_every: int = 50, progress: bool = True,
+                   **kwargs: Any) -> list[dict[str, Any]]:
     """The longer budget of notebook 02's distance experiment: for each (T, seeds, updates) of
     ``plan``, :func:`train_first_token` with test accuracy every ``eval_every`` updates.
     Returns one JSON-ready dict per run (T, seed, steps, accuracy, grad_ratio, checkpoints,
@@ -381,7 +384,8 @@ def distance_suite(plan: tuple[tuple[int, tuple[int, ...], int], ...] = DISTANCE
         for T, seeds, steps in plan:
             for seed in seeds:
                 r = train_first_token(T, seed, steps, eval_every=eval_every, **kwargs)
-                runs.append({"T": T, "seed": seed, "steps": steps, "accuracy": round(r["accuracy"], 4),
+                runs.append({"T": T, "seed": seed, "steps": steps,
+                             "accuracy": round(r["accuracy"], 4),
                              "grad_ratio": r["grad_ratio"],
                              "checkpoints": r["checkpoints"].tolist(),
                              "accuracy_curve": [round(a, 4) for a in r["accuracy_curve"]],

@@ -5,6 +5,7 @@
     python -m course_utils sweep --suite distance --out results/sweeps/distance_cpu.json  # ~3 min
 
 ``--suite counting`` is notebook 08's counting task (:mod:`course_utils.tools.sweep_counting`).
+``--suite charlm`` is notebook 07's char-LM sweep (:mod:`course_utils.tools.sweep_charlm`).
 ``--suite distance`` is notebook 02's longer budget instead: the tanh RNN of its distance
 experiment at T = 20 (1,500 updates, 5 seeds) and T = 40 (3,000 updates, 3 seeds), test accuracy
 every 50 updates (:func:`course_utils.labs.vanishing_gradients.distance_suite`).

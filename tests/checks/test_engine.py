@@ -329,3 +329,21 @@ def test_case_outcomes_carry_the_batch_size_as_plain_data():
     d = check_rnn_cell_forward(rnn_cell_vector_style).to_dict()
     assert [c["batch"] for c in d["cases"]] == [3, 1, 2, 4]
     assert check_sigmoid(np.tanh).to_dict()["cases"][0]["batch"] is None
+
+
+ENGINE_NOTEBOOKS = ("00_setup", "01_rnn_basics", "02_vanishing_gradients", "03_lstm", "04_gru",
+                    "08_lstm_vs_gru", "09_gpu_comparison")
+
+
+@pytest.mark.parametrize("seed", [None, 31])
+def test_every_mistake_is_named_as_itself(seed):
+    """Run as the learner's function, each catalogued mistake is reported under its own name:
+    it differs from the reference on some case, and no earlier entry shadows it there."""
+    from course_utils.checks import SPECS
+
+    for spec in SPECS.values():
+        if spec.notebook not in ENGINE_NOTEBOOKS:
+            continue
+        for mistake in spec.mistakes:
+            result = run_spec(spec, mistake.fn, seed)
+            assert result.mistake == mistake.name, (spec.id, mistake.name, result.message)

@@ -178,7 +178,8 @@ def test_none_and_non_int():
 
 
 def test_missing_keyword_arguments():
-    res = check_gru_param_count(lambda input_size, hidden_size: 3 * hidden_size * (input_size + hidden_size + 2))
+    res = check_gru_param_count(
+        lambda input_size, hidden_size: 3 * hidden_size * (input_size + hidden_size + 2))
     assert not res.passed and "TypeError" in res.message and "unexpected keyword" in res.message
 
 

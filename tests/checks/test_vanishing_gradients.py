@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_utils.checks.specs import vanishing_gradients as bptt
-from course_utils.checks import check_rnn_backward as generic_check
 from course_utils.checks import check_rnn_backward
+from course_utils.checks import check_rnn_backward as generic_check
+from course_utils.checks.specs import vanishing_gradients as bptt
 
 
 # --------------------------------------------------------------------------- correct versions
@@ -129,7 +129,10 @@ def derivative_at_previous_state(x, h0, W_ih, W_hh, b_ih, b_hh, grad_output):
     for t in reversed(range(len(x))):
         da = (grad_output[t] + dh) * (1 - hs[t] ** 2)       # hs[t] is h_{t-1}
         dx[t] = da @ W_ih
-        dWi += da.T @ x[t]; dWh += da.T @ hs[t]; dbi += da.sum(0); dbh += da.sum(0)
+        dWi += da.T @ x[t]
+        dWh += da.T @ hs[t]
+        dbi += da.sum(0)
+        dbh += da.sum(0)
         dh = da @ W_hh
     return {"x": dx, "h0": dh, "W_ih": dWi, "W_hh": dWh, "b_ih": dbi, "b_hh": dbh}
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from course_utils.grade.report import submission_folder
 from tests.grade.grade_fixtures import CELL_OK, ROOT, grade, record, rnn_nb, rows, write
 
 
@@ -50,13 +51,13 @@ def test_outputs_csv_gradescope_and_feedback(tmp_path):
     assert table["learner00/01_rnn_basics.ipynb"]["total"] == "5"
     bad = table["learner01/01_rnn_basics.ipynb"]
     assert (bad["rnn_cell_forward"], bad["rnn_forward"], bad["total"]) == ("0", "0", "0")
-    gs = json.loads((out / "submissions" / "learner01__01_rnn_basics.ipynb" / "results.json").read_text())
+    gs = json.loads((submission_folder(out, "learner01/01_rnn_basics.ipynb") / "results.json").read_text())
     assert gs["score"] == 0 and [t["max_score"] for t in gs["tests"]] == [2.0, 3.0]
     assert {"name", "score", "max_score", "status", "output"} <= set(gs["tests"][0])
     assert "looks like a missing bias b_hh" in gs["tests"][0]["output"]
     assert "rnn_cell_forward: failed (looks like a missing bias b_hh)" in bad["note"]
     assert gs["tests"][0]["status"] == "failed"
-    fb = (out / "submissions" / "learner01__01_rnn_basics.ipynb" / "feedback.md").read_text()
+    fb = (submission_folder(out, "learner01/01_rnn_basics.ipynb") / "feedback.md").read_text()
     assert "a missing bias b_hh" in fb and "0 / 2" in fb and "99" not in fb
     assert json.loads((out / "grading.json").read_text())["seed"] == 99
 

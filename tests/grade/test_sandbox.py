@@ -51,7 +51,8 @@ def test_timeout_kills_the_sandbox():
 
 def test_the_whole_standard_library_and_numpy_import():
     """Cause 7: modules not pre-loaded (heapq, bisect, numpy.polynomial) import in the sandbox."""
-    run = _run("import heapq, bisect, sqlite3, decimal, numpy.polynomial, numpy.fft\n"
+    run = _run("import heapq, bisect, sqlite3, decimal, tempfile, numpy.polynomial, numpy.fft\n"
+               "tempfile.mkstemp()  # a writable private /tmp\n"
                "def double(a):\n    return 2 * a\n")
     assert _value(run).tolist() == [0.0, 2.0, 4.0]
 

@@ -1,5 +1,6 @@
-"""course_utils.labs.lstm_vs_gru: the speed table, the sweep summary and notebook 08's claims
-ledger (claims built from the committed sweep, and every verdict branch on made-up evidence)."""
+"""course_utils.labs.lstm_vs_gru (speed, ledger): the speed table, the sweep summary and claims
+1-7 of notebook 08's ledger (built from the committed sweep, every verdict branch on made-up
+evidence). Claims 8-11, the counting task and the comparison table: test_lstm_vs_gru_sources."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def test_summarise_reads_every_configuration(sweep_evidence) -> None:
 def test_ledger_from_the_committed_sweep(sweep_evidence) -> None:
     """Claims 4-7 read only the committed sweep: their verdicts are the course's conclusions."""
     rows = ex.claims_ledger(sweep_evidence)
-    assert [r[0][0] for r in rows] == list("12345678")
+    assert [r[0].split(" · ")[0] for r in rows] == [str(n) for n in range(1, 12)]
     assert all(len(r) == 3 and all(isinstance(c, str) and c for c in r) for r in rows)
     by = {r[0][0]: r for r in rows}
     assert by["4"][2].startswith("does not hold here: the GRU solves T=100 within 700 updates")
@@ -75,10 +76,29 @@ def test_speed_verdict_branches(sweep_evidence) -> None:
         r["gru_mkldnn_s"] = 0.7
     assert ex.claim_speed(ev)[2].startswith("holds on this CPU")
     ev.speed[0]["gru_mkldnn_s"] = 1.5
-    assert ex.claim_speed(ev)[2].startswith("depends on the size and the backend")
+    assert ex.claim_speed(ev)[2].startswith("depends on the size and the backend: GRU faster "
+                                            "at H = 128, not at H = 48")
     ev.speed = [dict(r, gru_mkldnn_s=2.0, gru_native_s=1.2) for r in ev.speed]
     assert " — no faster" in ex.claim_speed(ev)[2]
     assert ex.claim_speed(ev)[2].endswith("(GPU: see notebook 09)")
+    ev.speed[1]["gru_native_s"] = 0.8
+    assert " — faster only where the matrix products dominate" in ex.claim_speed(ev)[2]
+
+
+def test_speed_noise_near_one_is_on_par_not_a_verdict_flip(sweep_evidence) -> None:
+    """A ratio within ±5% of 1 is "on par": 1.04 does not turn "does not hold" into "depends"."""
+    ev = copy.deepcopy(sweep_evidence)
+    ev.speed = [dict(r, gru_mkldnn_s=g) for r, g in zip(ev.speed, (2.0, 1.04))]
+    verdict = ex.claim_speed(ev)[2]
+    assert verdict.startswith("does not hold on CPU with PyTorch's defaults")
+    assert "GRU slower at H = 48, on par at H = 128" in verdict
+    assert ex.sides([0.5, 1.0, 1.5], [1, 2, 3]) == {"faster": [1], "on par": [2], "slower": [3]}
+    reading = ex.speed_reading(ev.speed)
+    assert "with PyTorch's defaults (oneDNN on) the GRU is on par at H = 128, slower at H = 48" \
+        in reading
+    assert "on the same backend (oneDNN off) the GRU is faster at H = 48, 128" in reading
+    ev.sweep_speed = ev.speed
+    assert "the sweep's own timing" in ex.claim_speed(ev)[1]
 
 
 def test_accuracy_holds_when_everything_overlaps(sweep_evidence) -> None:

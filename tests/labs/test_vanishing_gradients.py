@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_utils.labs import vanishing_gradients as G
 from course_utils.checks.specs.vanishing_gradients import MISTAKES, ref_rnn_backward
+from course_utils.labs import vanishing_gradients as G
 
 
 def _case(seed: int = 0):

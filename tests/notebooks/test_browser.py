@@ -46,7 +46,7 @@ ENABLE = ("browser test skipped: {why}; to run it install Chromium "
           "(root: apt-get install -y chromium fonts-dejavu-core) and `pip install -e .[test]`")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-RUN_TIMEOUT_S = 240  # one notebook's Run All
+RUN_TIMEOUT_S = 420  # one notebook's Run All
 REDRAW_TIMEOUT_S = 20  # one slider move -> new plot
 # The text repr a widget falls back to when the front end cannot render it.
 TEXT_REPR = re.compile(r"\b(?:[A-Z]\w*|interactive)\((?:children|value|options)=|"
@@ -157,7 +157,7 @@ def page(lab: str) -> Iterator[Page]:
 # Open a notebook, wait for its kernel, Run All; resolves when the run is over and the kernel
 # idle. Returns false when the notebook could not be opened.
 OPEN_AND_RUN = """
-async ([path, timeoutMs]) => {
+async ([path, timeoutMs, renderMs, expect]) => {
   const app = window.jupyterapp;
   const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
   await panel.context.ready;
@@ -183,18 +183,39 @@ async ([path, timeoutMs]) => {
     if (Date.now() - t0 > timeoutMs) return 'Run All did not finish in time';
     await new Promise(r => setTimeout(r, 200));
   }
+  // Widgets render asynchronously: wait (a while) for the explorers expected on screen; the
+  // checks afterwards say what is missing.
+  const shown = ([index, count]) =>
+    Array.from(panel.content.widgets[index].outputArea.node.children)
+         .filter(e => e.querySelector('.jupyter-widgets')).length >= count;
+  const t1 = Date.now();
+  while (Date.now() - t1 < renderMs && !Object.entries(expect).every(shown)) {
+    await new Promise(r => setTimeout(r, 100));
+  }
   return 'ok';
 }
 """
 
-# Per code cell: source, output types from the model, and what the DOM shows.
+# Per code cell: source, outputs from the model, and what the DOM shows for each of them (the
+# output area holds one child per model output, in order).
 CELLS = """
 () => {
+  const widgetMime = 'application/vnd.jupyter.widget-view+json';
   const panel = window.jupyterapp.shell.currentWidget;
   return panel.content.widgets.map((c, index) => {
     if (c.model.type !== 'code') return null;
     const outputs = c.model.outputs.toJSON();
-    const area = c.node.querySelector('.jp-OutputArea');
+    const area = c.outputArea.node;
+    const children = Array.from(area.children)
+                          .filter(e => e.classList.contains('jp-OutputArea-child'));
+    const nodes = children.map(e => e.querySelector('.jp-OutputArea-output'));
+    const widgets = outputs.map((o, j) => [o, nodes[j]])
+      .filter(([o, node]) => o.data && o.data[widgetMime])
+      .map(([o, node]) => ({
+        rendered: !!(node && node.querySelector('.jupyter-widgets')),
+        text: node ? node.textContent.trim() : '(no output node)',
+        sliders: node ? node.querySelectorAll('.widget-slider').length : 0,
+      }));
     return {
       index,
       source: c.model.sharedModel.getSource(),
@@ -203,12 +224,9 @@ CELLS = """
                      .map(o => `${o.ename}: ${o.evalue}`),
       stderr: outputs.filter(o => o.output_type === 'stream' && o.name === 'stderr')
                      .map(o => [].concat(o.text).join('')),
-      widget: outputs.some(o => o.data && o.data['application/vnd.jupyter.widget-view+json']),
-      rendered: area ? area.querySelectorAll('.jupyter-widgets').length : 0,
-      sliders: area ? area.querySelectorAll('.widget-slider').length : 0,
-      text: area ? Array.from(area.querySelectorAll('.jp-OutputArea-output'))
-                         .map(o => o.textContent.trim()).join('\\n') : '',
-      html: area ? area.querySelectorAll('.jp-RenderedHTMLCommon').length : 0,
+      widgets,
+      text: nodes.map(n => n ? n.textContent.trim() : '').join('\\n'),
+      html: area.querySelectorAll('.jp-RenderedHTMLCommon').length,
     };
   }).filter(c => c !== null);
 }
@@ -275,8 +293,31 @@ def expected_verdicts(notebook: Path) -> dict[int, str]:
     return verdicts
 
 
-def problems_in(page: Page, cells: list[dict[str, Any]],
-                expected_verdicts: dict[int, str]) -> list[tuple[int, str]]:
+def explorers(notebook: Path) -> dict[int, int]:
+    """Cell index -> how many widget outputs that must stay on screen (all but tqdm progress
+    bars, which may close themselves with ``leave=False``), from the committed widget state."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    state = (nb.metadata.get("widgets", {})
+             .get("application/vnd.jupyter.widget-state+json", {}).get("state", {}))
+
+    def is_progress_bar(model_id: str) -> bool:
+        children = state.get(model_id, {}).get("state", {}).get("children", [])
+        return any(state.get(child.removeprefix("IPY_MODEL_"), {}).get("model_name")
+                   == "FloatProgressModel" for child in children)
+
+    counts: dict[int, int] = {}
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+            if view and not is_progress_bar(view["model_id"]):
+                counts[index] = counts.get(index, 0) + 1
+    return counts
+
+
+def problems_in(page: Page, cells: list[dict[str, Any]], expected_verdicts: dict[int, str],
+                expected_explorers: dict[int, int]) -> list[tuple[int, str]]:
     """Everything wrong with a notebook after Run All, as (cell index, message)."""
     found: list[tuple[int, str]] = []
     skipped = [c["index"] for c in cells if c["source"].strip() and not c["executed"]]
@@ -286,25 +327,38 @@ def problems_in(page: Page, cells: list[dict[str, Any]],
         i = cell["index"]
         found += [(i, f"error output: {e}") for e in cell["errors"]]
         found += [(i, f"stderr output: {s.strip()[:300]}") for s in cell["stderr"]]
-        if cell["widget"] and not cell["rendered"]:
-            found.append((i, f"widget not rendered (shows {cell['text'].strip()[:120]!r})"))
+        # A widget view is rendered, or empty (a progress bar that closed itself); text means
+        # the front end fell back to the text repr or failed ("Error displaying widget").
+        found += [(i, f"widget not rendered, shows {w['text'][:120]!r}")
+                  for w in cell["widgets"] if not w["rendered"] and w["text"]]
         if TEXT_REPR.search(cell["text"]):
-            found.append((i, f"a widget shows as its text repr: {cell['text'].strip()[:120]!r}"))
+            found.append((i, f"a widget shows as its text repr: {cell['text'][:120]!r}"))
+        rendered = sum(w["rendered"] for w in cell["widgets"])
+        if cell["executed"] and rendered < expected_explorers.get(i, 0):
+            found.append((i, f"{expected_explorers[i]} widget(s) expected on screen, "
+                             f"{rendered} rendered"))
         if CHECK_CALL.search(cell["source"]) and cell["executed"]:
             text, want = cell["text"].strip(), expected_verdicts.get(i, "✔")
             if not (cell["html"] and text.startswith(want)):
                 found.append((i, f"checker box should start with {want}: {text[:200]!r}"))
     for cell in cells:
-        if cell["widget"] and cell["rendered"] and cell["sliders"]:
+        if not expected_explorers.get(cell["index"]) or not cell["executed"]:
+            continue
+        if not any(w["sliders"] for w in cell["widgets"]):
+            found.append((cell["index"], "explorer without a slider to move"))
+        else:
             found += [(cell["index"], msg) for msg in slider_redraws(page, cell["index"])]
     return found
 
 
 def slider_redraws(page: Page, index: int) -> list[str]:
     """Move the first slider of the explorer in cell ``index``; its plot must change."""
-    before = page.evaluate(IMAGES, index)
-    if not before:
+    try:
+        page.wait_for_function(f"() => ({IMAGES})({index}) !== ''",
+                               timeout=REDRAW_TIMEOUT_S * 1000, polling=200)
+    except Exception:  # noqa: BLE001 - a Playwright TimeoutError
         return ["explorer shows no plot before the slider moves"]
+    before = page.evaluate(IMAGES, index)
     key = page.evaluate(MOVE_SLIDER, index)
     page.keyboard.press(key)
     try:
@@ -317,12 +371,14 @@ def slider_redraws(page: Page, index: int) -> list[str]:
 
 @pytest.mark.parametrize("notebook", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
 def test_notebook_in_browser(page: Page, notebook: Path) -> None:
-    state = page.evaluate(OPEN_AND_RUN, [notebook.name, RUN_TIMEOUT_S * 1000])
+    expect = explorers(notebook)
+    state = page.evaluate(OPEN_AND_RUN, [notebook.name, RUN_TIMEOUT_S * 1000,
+                                         REDRAW_TIMEOUT_S * 1000, expect])
     try:
         if state != "ok":
             shot = screenshot(page, notebook.name, None)
             pytest.fail(f"{notebook.name}: {state} (screenshot: {shot})")
-        found = problems_in(page, page.evaluate(CELLS), expected_verdicts(notebook))
+        found = problems_in(page, page.evaluate(CELLS), expected_verdicts(notebook), expect)
         if found:
             shot = screenshot(page, notebook.name, found[0][0])
             found.sort(key=lambda problem: problem[0])

@@ -1,4 +1,5 @@
-"""Spec of notebook 09: ``lstm_forward_hoisted`` — the LSTM forward in PyTorch, input GEMM hoisted.
+"""Spec of notebook 09: ``lstm_forward_hoisted``, the LSTM forward in PyTorch, input GEMM
+hoisted.
 
     xw = x.reshape(T*B, I) @ W_ih^T + b_ih + b_hh            # (T*B, 4H): every step at once
     for t: gates = xw[t] + h_{t-1} @ W_hh^T                    # (B, 4H): one GEMM per step

@@ -22,8 +22,15 @@ from typing import Callable
 
 import numpy as np
 
-from ..recurrent import (cell_cases, cell_reference, forward_reference, inside_time_step,
-                         seq_cases, sequence_mistakes, sigmoid)
+from ..recurrent import (
+    cell_cases,
+    cell_reference,
+    forward_reference,
+    inside_time_step,
+    seq_cases,
+    sequence_mistakes,
+    sigmoid,
+)
 from ..spec import Mistake, Spec
 
 CELL_ARGS = ("x_t", "h_prev", "c_prev", "W_ih", "W_hh", "b_ih", "b_hh")
@@ -36,7 +43,7 @@ ref_lstm_cell = cell_reference("lstm")          # torch.nn.LSTMCell, float64
 ref_lstm_forward = forward_reference("lstm")    # torch.nn.LSTM, float64
 
 
-# --------------------------------------------------------------------------- a configurable wrong cell
+# ---------------------------------------------------------------- a configurable wrong cell
 def _cell(order: str = TORCH_ORDER, act_i: Callable = sigmoid, act_f: Callable = sigmoid,
           act_g: Callable = np.tanh, act_o: Callable = sigmoid, act_c: Callable | None = np.tanh,
           use_i: bool = True, use_f: bool = True, h_from_prev_c: bool = False,

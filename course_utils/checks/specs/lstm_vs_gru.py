@@ -6,8 +6,8 @@ the GRU a larger hidden size. Precisely: return the hidden size ``h >= 1`` for w
 ``torch.nn.LSTM(input_size, lstm_hidden)``; both with PyTorch's defaults (one layer,
 ``bias=True``, so two bias vectors ``b_ih`` and ``b_hh``). On a tie, the smaller ``h``.
 
-Counts: LSTM 4·H·(I + H + 2), GRU 3·h·(I + h + 2). Solving 3h² + 3(I+2)h − P = 0 gives the real
-root r; the answer is floor(r) or ceil(r), whichever count is closer.
+Counts: LSTM 4·H·(I + H + 2), GRU 3·h·(I + h + 2). Solving 3h² + 3(I+2)h − P = 0 gives the
+real root r; the answer is floor(r) or ceil(r), whichever count is closer.
 
 Rounding r itself is right except when P falls within 0.75 of the midpoint of two consecutive
 GRU counts (the count is convex in h); the cases avoid that razor-thin band, so the check
@@ -136,7 +136,8 @@ def _ambiguous(I: int, H: int) -> bool:
     right count or for one of the miscounts (so a learner's variant is recognised either way)."""
     for biases in (2, 1, 0):
         r = _root(I, _lstm(I, H, biases), biases)
-        if max(1, round(r)) != _closest(lambda h: 3 * h * (I + h + biases), _lstm(I, H, biases)):
+        closest = _closest(lambda h, b=biases: 3 * h * (I + h + b), _lstm(I, H, biases))
+        if max(1, round(r)) != closest:
             return True
     return False
 

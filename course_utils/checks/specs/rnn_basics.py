@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..recurrent import (cell_cases, cell_reference, forward_reference, inside_time_step,
-                         seq_cases, sequence_mistakes, sigmoid)
+from ..recurrent import (
+    cell_cases,
+    cell_reference,
+    forward_reference,
+    inside_time_step,
+    seq_cases,
+    sequence_mistakes,
+    sigmoid,
+)
 from ..spec import Mistake, Spec
 
 CELL_ARGS = ("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh")

@@ -49,7 +49,8 @@ def make_cases(seed: int) -> list[Case]:
 
 
 def ref_rnn_backward(x, h0, W_ih, W_hh, b_ih, b_hh, grad_output):
-    """Gradients of ``sum(output * grad_output)`` by torch autograd through torch.nn.RNN (float64)."""
+    """Gradients of ``sum(output * grad_output)``: torch autograd through torch.nn.RNN
+    (float64)."""
     import torch
 
     rnn = torch_module("rnn", W_ih, W_hh, b_ih, b_hh, cell=False)
@@ -106,7 +107,8 @@ def _variant(**switches: Any) -> Callable[..., dict]:
 MISTAKES = [
     Mistake("no gradient carried from later steps (truncated to one step)",
             "h_t feeds h_{t+1}, so the gradient reaching h_t is grad_output[t] PLUS the gradient "
-            "sent back from step t+1 (dh_next = da_{t+1} @ W_hh); add it before the tanh derivative",
+            "sent back from step t+1 (dh_next = da_{t+1} @ W_hh); add it before the tanh "
+            "derivative",
             _variant(carry=False)),
     Mistake("the tanh derivative missing", "h_t = tanh(a_t), so da_t = dh_t * (1 - h_t**2) "
             "before it flows into the weights, the input and h_{t-1}", _variant(deriv="none")),

@@ -128,3 +128,17 @@ def summarise_counting(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         s["best"].append(max(e["limit"] for e in r["evals"]))
         s["seeds"].append(c["seed"])
     return out
+
+
+def plot_limits(ax: Any, runs: list[dict[str, Any]], color: str | None = None) -> None:
+    """Median limit over seeds against updates, with the min–max band, for runs of one label;
+    a dotted line at the training range."""
+    import numpy as np
+
+    updates = [e["update"] for e in runs[0]["evals"]]
+    lims = np.array([[e["limit"] for e in r["evals"]] for r in runs])  # (seeds, evals)
+    (line,) = ax.plot(updates, np.median(lims, 0), marker="o", ms=3, color=color,
+                      label=f"{label(runs[0]['config'])} (n={len(runs)})")
+    ax.fill_between(updates, lims.min(0), lims.max(0), color=line.get_color(), alpha=0.2,
+                    linewidth=0)
+    ax.axhline(runs[0]["config"]["train_n"], color="grey", linestyle=":", linewidth=1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ...lib.measure import onednn, time_interleaved, torch_threads
-from ...lib.runs import final_loss, select, seconds_per_update, seconds_to, updates_to
+from ...lib.runs import final_loss, seconds_per_update, seconds_to, select, updates_to
 
 SPEED_SIZES = ((50, 64, 2, 48), (50, 32, 32, 128), (50, 32, 32, 256))  # (T, B, I, H)
 SPEED_TOL = 0.05  # a GRU/LSTM time ratio within 1 ± this is read as "on par"

@@ -1,0 +1,88 @@
+"""Notebook 08 (LSTM vs GRU): the folklore put to the test, one measurement per claim.
+
+One lab, four rooms (the notebook imports them all through this package as ``ex``):
+
+* :mod:`.speed` — the CPU speed micro-benchmark (oneDNN on and off) and the summary of the
+  committed adding/copy sweep (:mod:`course_utils.tools.sweep`);
+* :mod:`.ledger` — :class:`Evidence` and claims 1-7;
+* :mod:`.counting` — the aⁿbⁿ counting task (claim 9; ``sweep --suite counting``);
+* :mod:`.sources` — the sources' other claims (memory, expressiveness, larger datasets,
+  Transformers), the full ledger, the sources' comparison table rebuilt from measurements,
+  and "when to choose which".
+
+Run records are read with :mod:`course_utils.lib.runs` (re-exported for the notebook's ``ex.``
+calls); activation memory with :mod:`course_utils.lib.memory`; predictions with
+:mod:`course_utils.lib.predict`.
+
+References: Chung, Gulcehre, Cho & Bengio (2014); Jozefowicz, Zaremba & Sutskever (2015);
+Greff et al. (2017), "LSTM: a search space odyssey"; Gers, Schmidhuber & Cummins (2000);
+Weiss, Goldberg & Yahav (2018).
+"""
+
+from __future__ import annotations
+
+from ...lib.runs import (  # noqa: F401
+    band,
+    final_loss,
+    fmt_final,
+    fmt_list,
+    markdown_table,
+    plot_band,
+    ranges_overlap,
+    seconds_per_update,
+    seconds_to,
+    select,
+    smooth,
+    spread,
+    updates_to,
+)
+from .answers import (  # noqa: F401, E402
+    counting_answer,
+    memory_answer,
+    race_answer,
+    solved_answer,
+    speed_answer,
+)
+from .choose import COMPARISON_HEADERS, comparison_table, when_to_choose  # noqa: F401, E402
+from .counting import (  # noqa: F401
+    CountingConfig,
+    anbn_batch,
+    counting_limit,
+    summarise_counting,
+    train_counting,
+)
+from .ledger import (  # noqa: F401
+    Evidence,
+    claim_accuracy,
+    claim_equal_params,
+    claim_forget_bias,
+    claim_gated,
+    claim_long_range,
+    claim_params,
+    claim_speed,
+)
+from .sources import (  # noqa: F401
+    CHARLM_CMD,
+    CLAIMS,
+    COUNTING_CMD,
+    LEDGER_HEADERS,
+    MEMORY_SIZES,
+    TRANSFORMERS,
+    charlm_bits,
+    claim_data_size,
+    claim_expressive,
+    claim_memory,
+    claims_ledger,
+    gpu_memory_ratios,
+    memory_table,
+)
+from .speed import (  # noqa: F401
+    CONFIGS,
+    SPEED_SIZES,
+    SPEED_TOL,
+    sides,
+    speed_ratios,
+    speed_reading,
+    speed_table,
+    summarise,
+)
