@@ -6,8 +6,9 @@ The class is made from the course's own notebooks: half copies of ``solutions/00
 of ``solutions/01_rnn_basics``, whose exercise cells are replaced in turn by a correct answer,
 the untouched student stub, and realistic mistakes (a missing bias, ReLU for tanh, the state
 not carried, a sign error); two submissions of the class are hostile (an infinite loop, an
-``os._exit``) so the timing includes the sandbox's fault handling. Every exercise runs in its
-own bubblewrap sandbox (150 sandboxes for 100 submissions, plus re-runs after faults). Prints
+``os._exit``) so the timing includes the sandbox's fault handling. Every submission runs in
+its own bubblewrap sandbox, each exercise in a process forked there (100 sandboxes, 150
+exercise processes, plus re-runs after faults). Prints
 one JSON line: wall time, submissions per second, the score histogram and the median start-up
 cost of one sandbox run. Not a test: nothing is asserted.
 """

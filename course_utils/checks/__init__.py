@@ -2,13 +2,15 @@
 
 The engine lives beside this file (``spec`` the data types, ``calling``, ``structure``,
 ``judging``, ``result``; ``recurrent`` the cases and torch references shared by the recurrent
-specs). Each notebook's exercises are specs in ``specs/<notebook slug>.py`` (``SPECS = [...]``);
-every module there is found automatically and gets one checker per spec, so adding an exercise
-is adding a spec. Importing this package costs numpy only: torch is imported on the first check.
+specs, ``sequence_mistakes`` their catalogue of sequence-level slips). Each notebook's exercises
+are specs in ``specs/<notebook slug>.py`` or a package ``specs/<notebook slug>/``
+(``SPECS = [...]``); every module there is found automatically and gets one checker per spec,
+so adding an exercise is adding a spec. Importing this package costs numpy only: torch is
+imported on the first check.
 
     >>> from course_utils.checks import check_rnn_cell_forward
     >>> check_rnn_cell_forward(rnn_cell_forward)        # doctest: +SKIP
-    ✔ rnn_cell_forward: public checks passed (3 cases).
+    ✔ rnn_cell_forward: public checks passed (4 cases).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ plan       per notebook: cases, expected values, payloads, allowed modules
 grading    one submission: a sandbox run per exercise, blame, judging, scoring
 sandbox    one run: folder, limits, bubblewrap (or none), timeout, collection
 layout     the sandbox's filesystem allow-list (bubblewrap arguments)
-runner     the only code that runs inside the sandbox (stdlib + numpy)
+runner     inside the sandbox: limits, watchdog, context, a forked process per exercise
+runner_exec  inside, in the forked process: learner cells, calls, raw values (stdlib + numpy)
 serialize  plain-data transport (npz in, JSON out; no pickle)
 record     typed data: ExerciseResult, SubmissionRecord, the fingerprint
 store      atomic, incremental, HMAC-signed records

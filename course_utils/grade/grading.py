@@ -106,12 +106,11 @@ def judge_exercise(ex: str, plan: NotebookPlan, raw_cases: Any, notes: list[str]
                           float(spec.points), n_pass, len(outcomes), result.mistake, list(notes))
 
 
-def fault_text(run_: RunOutcome, limits: Limits, during: str) -> tuple[str, str]:
-    """(status, message) for a run that produced no result."""
-    if run_.timed_out:
+def fault_text(timed_out: bool, rc: int | None, limits: Limits, during: str) -> tuple[str, str]:
+    """(status, message) for a process that produced no result."""
+    if timed_out:
         return "timeout", (f"stopped after {limits.timeout:g} s {during} (an infinite loop, or "
                            "far too slow?)")
-    rc = run_.returncode
     if rc is not None and rc < 0:
         try:
             name = signal.Signals(-rc).name
@@ -124,55 +123,109 @@ def fault_text(run_: RunOutcome, limits: Limits, during: str) -> tuple[str, str]
                        "your code call os._exit, sys.exit or kill its own process?")
 
 
-def _job(ex: str, plan: NotebookPlan, cells: list[discover.ExerciseCell]) -> dict[str, Any]:
+def _ex_job(ex: str, plan: NotebookPlan, cells: list[discover.ExerciseCell],
+            bad: dict[str, ExerciseResult]) -> dict[str, Any]:
+    """What the runner needs for one exercise: the cells up to its own, its cases."""
+    own = next(c for c in cells if c.id == ex)
     ex_plan = plan.exercises[ex]
-    return {"exercise": ex, "context": plan.context, "arg_names": list(_spec(ex).arg_names),
-            "cells": [{"id": c.id, "source": c.source} for c in cells],
+    return {"exercise": ex, "arg_names": list(_spec(ex).arg_names),
+            "cells": [{"id": c.id, "source": c.source} for c in cells
+                      if c.index <= own.index and c.id not in bad],
             "cases": ex_plan.payloads, "forbidden": list(ex_plan.forbidden)}
+
+
+@dataclass
+class Reading:
+    """What one exercise's run says: a result, a fault of its own, or another cell to blame."""
+
+    cases: list[Any] | None = None
+    fault: tuple[str, str] | None = None   # (status, message)
+    blame: str | None = None               # another exercise's cell killed this process
+
+
+def read_run(ex: str, run_: RunOutcome, cells: set[str], limits: Limits) -> Reading:
+    er = run_.exercises.get(ex)
+    if er is not None and er.cases is not None:
+        return Reading(cases=er.cases)
+    if er is None or not er.started:
+        if run_.fatal and run_.started:
+            return Reading(fault=("crashed", "the grader could not run the instructor's context: "
+                                  + run_.fatal.strip().splitlines()[-1][:200]))
+        return Reading()  # never got its turn: run it again
+    timed_out = er.timed_out or (not er.ended and run_.timed_out)
+    rc = er.exit_code if er.ended else run_.returncode
+    p = er.progress
+    if p.cell is not None and p.cell != ex and p.cell in cells:
+        return Reading(fault=fault_text(timed_out, rc, limits,
+                                        f"while running the cell of `{p.cell}`"), blame=p.cell)
+    if p.cell == ex:
+        during = f"while running the cell of `{ex}`"
+    elif p.case is not None:
+        during = f"while calling `{ex}` on case {p.case + 1}"
+    else:
+        during = "before any of your code ran"
+    return Reading(fault=fault_text(timed_out, rc, limits, during))
+
+
+def _run(exs: list[str], plan: NotebookPlan, batch: Batch, cells: list[discover.ExerciseCell],
+         bad: dict[str, ExerciseResult], uids: list[int]) -> RunOutcome:
+    modules = tuple(sorted({m for ex in exs for m in plan.exercises[ex].modules}))
+    job = {"context": plan.context, "exercises": [_ex_job(ex, plan, cells, bad) for ex in exs]}
+    out = run(job, plan.npz, batch.limits, batch.mode, modules, batch.runner_site)
+    uids += [out.uid] if out.uid is not None else []
+    return out
+
+
+def _settle(ex: str, reading: Reading, plan: NotebookPlan, cells: list[discover.ExerciseCell],
+            bad: dict[str, ExerciseResult]) -> ExerciseResult | None:
+    """The verdict a reading gives, or None when the exercise must run again."""
+    notes = {c.id: c.notes for c in cells}
+    if reading.cases is not None:
+        return judge_exercise(ex, plan, reading.cases, notes[ex])
+    if reading.blame is not None:
+        bad.setdefault(reading.blame, entry(reading.blame, *reading.fault, notes[reading.blame]))
+        return None
+    if reading.fault is None:
+        return None
+    bad[ex] = entry(ex, *reading.fault, notes[ex])
+    return bad[ex]
 
 
 def grade_exercise(ex: str, plan: NotebookPlan, batch: Batch, cells: list[discover.ExerciseCell],
                    bad: dict[str, ExerciseResult], uids: list[int]) -> ExerciseResult:
-    """Run E in fresh sandboxes until it has a verdict; cells found faulty go into ``bad``."""
-    own = next(c for c in cells if c.id == ex)
-    while True:
-        todo = [c for c in cells if c.index <= own.index and c.id not in bad]
-        ex_plan = plan.exercises[ex]
-        out = run(_job(ex, plan, todo), plan.npz, batch.limits, batch.mode, ex_plan.modules,
-                  batch.runner_site)
-        uids += [out.uid] if out.uid is not None else []
-        if out.cases is not None:
-            return judge_exercise(ex, plan, out.cases, own.notes)
-        p = out.progress
-        if p.cell is not None and p.cell != ex and p.cell in {c.id for c in todo}:
-            status, text = fault_text(out, batch.limits, f"while running the cell of `{p.cell}`")
-            bad[p.cell] = entry(p.cell, status, text, next(c.notes for c in cells
-                                                           if c.id == p.cell))
-            continue  # its top-level code is the problem: run E again without it
-        if p.cell == ex:
-            status, text = fault_text(out, batch.limits, f"while running the cell of `{ex}`")
-        elif p.case is not None:
-            status, text = fault_text(out, batch.limits,
-                                      f"while calling `{ex}` on case {p.case + 1}")
-        elif out.fatal and p.started:
-            status, text = "crashed", ("the grader could not run the instructor's context: "
-                                       + out.fatal.strip().splitlines()[-1][:200])
-        else:
-            status, text = fault_text(out, batch.limits, "before any of your code ran")
-        bad[ex] = entry(ex, status, text, own.notes)
-        return bad[ex]
+    """E alone in fresh sandboxes until it has a verdict (cells found faulty go into ``bad``)."""
+    ids = {c.id for c in cells}
+    for _ in range(len(cells) + 1):
+        out = _run([ex], plan, batch, cells, bad, uids)
+        reading = read_run(ex, out, ids, batch.limits)
+        if reading.blame is None and reading.cases is None and reading.fault is None:
+            reading.fault = fault_text(out.timed_out, out.returncode, batch.limits,
+                                       "before any of your code ran")
+        verdict = _settle(ex, reading, plan, cells, bad)
+        if verdict is not None:
+            return verdict
+    return entry(ex, "crashed", "the sandbox did not run this exercise", [])
 
 
 def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch,
                    uids: list[int]) -> list[ExerciseResult]:
-    """Every exercise of the notebook, each in its own fresh sandbox(es)."""
+    """Every exercise of the notebook: one sandbox, a fresh process per exercise; exercises
+    whose process was killed by another exercise's cell run again alone, without that cell."""
     found, missing = discover.exercise_cells(nb, plan.exercise_ids)
     cells = sorted(found.values(), key=lambda c: c.index)
     bad: dict[str, ExerciseResult] = {}
     results: dict[str, ExerciseResult] = {ex: entry(ex, "missing", why)
                                           for ex, why in missing.items()}
-    for ex in plan.exercise_ids:
-        if ex in found:
+    pending = [ex for ex in plan.exercise_ids if ex in found]
+    if pending:
+        out = _run(pending, plan, batch, cells, bad, uids)
+        ids = {c.id for c in cells}
+        for ex in pending:
+            verdict = _settle(ex, read_run(ex, out, ids, batch.limits), plan, cells, bad)
+            if verdict is not None:
+                results[ex] = verdict
+    for ex in pending:
+        if ex not in results:
             results[ex] = bad.get(ex) or grade_exercise(ex, plan, batch, cells, bad, uids)
     return [results[ex] for ex in plan.exercise_ids]
 

@@ -22,6 +22,7 @@ import functools
 import os
 import re
 import shutil
+import stat
 import sys
 import sysconfig
 from pathlib import Path
@@ -144,3 +145,34 @@ def bwrap_args(job_dir: str, modules: tuple[str, ...], as_root: bool) -> list[st
             args += ["--tmpfs", os.path.join(stdlib, sub)]
     args += ["--bind", job_dir, JOB]
     return args
+
+
+def world_usable(path: str) -> bool:
+    """Whether an unprivileged uid can reach ``path`` (every folder above it searchable)."""
+    parts = os.path.realpath(path).split(os.sep)
+    for i in range(2, len(parts) + 1):
+        try:
+            mode = os.stat(os.sep.join(parts[:i]) or os.sep).st_mode
+        except OSError:
+            return False
+        if not mode & (stat.S_IXOTH if i < len(parts) else stat.S_IROTH):
+            return False
+    return True
+
+
+def site_paths(mode: str, modules: tuple[str, ...] = (),
+               runner_site: list[str] | None = None) -> list[str]:
+    """Where the runner finds numpy (and torch): /opt/site in the sandbox; else each
+    ``runner_site`` folder's ``base/`` (numpy) plus ``<module>/`` for each allowed module (e.g.
+    ``torch/``), or this environment's site-packages."""
+    if mode == "bwrap":
+        return [SITE]
+    if runner_site:
+        paths = []
+        for folder in runner_site:
+            paths.append(os.path.join(folder, "base") if os.path.isdir(
+                os.path.join(folder, "base")) else folder)
+            paths += [os.path.join(folder, m) for m in modules
+                      if os.path.isdir(os.path.join(folder, m))]
+        return paths
+    return sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})

@@ -142,6 +142,16 @@ def _child(ex_job: dict, ns: dict, arrays: dict) -> None:
     os._exit(0)  # skip atexit handlers a submission may have registered
 
 
+def _dying_cell(ex: str) -> list[str]:
+    """The learner cell the exercise's process was running when it died, if any."""
+    try:
+        with open(f"progress-{ex}", encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return []
+    return [lines[-1][5:]] if lines and lines[-1].startswith("cell ") else []
+
+
 def run_job(job: dict) -> None:
     from serialize import load_npz
 
@@ -154,14 +164,18 @@ def run_job(job: dict) -> None:
     ns: dict = {"__name__": "__main__", "__builtins__": builtins}
     for src in job["context"]:
         exec(compile(src, "<grader-context>", "exec"), ns)  # the instructor's cells
+    skip: set[str] = set()  # cells whose top-level code killed an earlier exercise's process
     for ex_job in job["exercises"]:
         ex = ex_job["exercise"]
         progress.write(f"exercise {ex}\n")
+        ex_job = {**ex_job, "cells": [c for c in ex_job["cells"] if c["id"] not in skip]}
         pid = os.fork()
         if pid == 0:
             _child(ex_job, dict(ns), arrays)
         code = wait_child(pid, float(job.get("timeout", 60)))
         progress.write(f"timeout {ex}\n" if code is None else f"exit {ex} {code}\n")
+        if not os.path.exists(f"result-{ex}.json"):
+            skip.update(_dying_cell(ex))
         if _KILL_ALL:
             _kill_leftovers()  # daemons the child left: nothing reaches the next exercise
     progress.write("done\n")

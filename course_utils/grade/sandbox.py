@@ -27,7 +27,6 @@ import shutil
 import signal
 import stat
 import subprocess
-import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -203,47 +202,22 @@ def _command(folder: str, mode: str, modules: tuple[str, ...], uid: int | None) 
     return [python, "-I", "-S", os.path.join(folder, "runner.py"), folder, *tail]
 
 
-def _world_usable(path: str) -> bool:
-    """Whether an unprivileged uid can reach ``path`` (every folder above it searchable)."""
-    parts = os.path.realpath(path).split(os.sep)
-    for i in range(2, len(parts) + 1):
-        try:
-            mode = os.stat(os.sep.join(parts[:i]) or os.sep).st_mode
-        except OSError:
-            return False
-        if not mode & (stat.S_IXOTH if i < len(parts) else stat.S_IROTH):
-            return False
-    return True
-
-
-def site_paths(mode: str, modules: tuple[str, ...] = (),
-               runner_site: list[str] | None = None) -> list[str]:
-    """Where the runner finds numpy (and torch): /opt/site in the sandbox; else each
-    ``runner_site`` folder's ``base/`` (numpy) plus ``<module>/`` for each allowed module (e.g.
-    ``torch/``), or this environment's site-packages."""
-    if mode == "bwrap":
-        return [layout.SITE]
-    if runner_site:
-        paths = []
-        for folder in runner_site:
-            paths.append(os.path.join(folder, "base") if os.path.isdir(
-                os.path.join(folder, "base")) else folder)
-            paths += [os.path.join(folder, m) for m in modules
-                      if os.path.isdir(os.path.join(folder, m))]
-        return paths
-    return sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+STARTUP_S = 30.0  # on top of the exercises' timeouts: interpreter, imports, context cells
 
 
 def run(job: dict[str, Any], inputs_npz: bytes, limits: Limits, mode: str = "bwrap",
         modules: tuple[str, ...] = (), runner_site: list[str] | None = None) -> RunOutcome:
-    """Run one job in a fresh sandbox; never raises for anything the learner's code does."""
+    """Run one job (the context and ``job["exercises"]``, each with its own ``limits.timeout``)
+    in a fresh sandbox; never raises for anything the learner's code does."""
     root = is_root()
     uid = 200_000 + secrets.randbelow(1_000_000_000) if root else None
-    if mode != "bwrap" and uid is not None and not _world_usable(os.path.dirname(os.__file__)):
+    if mode != "bwrap" and uid is not None and not layout.world_usable(os.path.dirname(os.__file__)):
         uid = None  # without bubblewrap, a fresh uid could not even read the standard library
     nproc = limits.nproc if uid is not None else _own_task_count() + limits.nproc
-    job = {**job, "deadline": limits.timeout + 5, "modules": list(modules),
-           "path": site_paths(mode, modules, runner_site), "rlimits": rlimits(limits, nproc)}
+    budget = limits.timeout * len(job["exercises"]) + STARTUP_S
+    job = {**job, "timeout": limits.timeout, "deadline": budget + 5, "modules": list(modules),
+           "kill_all": mode == "bwrap" or uid is not None,
+           "path": layout.site_paths(mode, modules, runner_site), "rlimits": rlimits(limits, nproc)}
     folder = tempfile.mkdtemp(prefix="run-", dir=_base_dir())
     out = RunOutcome(uid=uid)
     try:
@@ -259,24 +233,24 @@ def run(job: dict[str, Any], inputs_npz: bytes, limits: Limits, mode: str = "bwr
             os.chown(folder, uid, uid)
         os.chmod(folder, 0o700)
         start = time.monotonic()
-        _wait(argv, limits, out, uid if mode != "bwrap" else None)
+        _wait(argv, budget, out, uid if mode != "bwrap" else None)
         if mode == "bwrap" and out.returncode is not None and 128 < out.returncode < 160:
             out.returncode = 128 - out.returncode  # bwrap reports a signal death as 128 + n
         out.wall_s = time.monotonic() - start
-        _collect(folder, job["exercise"], out)
+        _collect(folder, [e["exercise"] for e in job["exercises"]], out)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return out
 
 
-def _wait(argv: list[str], limits: Limits, out: RunOutcome, kill_uid: int | None) -> None:
+def _wait(argv: list[str], budget: float, out: RunOutcome, kill_uid: int | None) -> None:
     """Run, wait (timeout), kill what is left: bubblewrap's PID namespace ends with it; without
     bubblewrap every process of the run's uid (``kill_uid``) is killed."""
     proc = subprocess.Popen(argv, cwd="/", env=dict(ENV), stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
                             start_new_session=True)
     try:
-        out.returncode = proc.wait(timeout=limits.timeout)
+        out.returncode = proc.wait(timeout=budget)
     except subprocess.TimeoutExpired:
         out.timed_out = True
     finally:
@@ -294,18 +268,30 @@ def _wait(argv: list[str], limits: Limits, out: RunOutcome, kill_uid: int | None
             _kill_uid(kill_uid)
 
 
-def _collect(folder: str, exercise: str, out: RunOutcome) -> None:
-    text = (_read_capped(os.path.join(folder, "progress"), 1 << 20) or b"")
-    out.progress = parse_progress(text.decode("utf-8", "replace"))
-    fatal = _read_capped(os.path.join(folder, "fatal.txt"), 4000)
-    if fatal:
-        out.fatal = fatal.decode("utf-8", "replace")
-    raw = _read_capped(os.path.join(folder, "result.json"), MAX_RESULT_BYTES)
-    if raw is None:
-        return
+def _text(folder: str, name: str, cap: int) -> str:
+    return (_read_capped(os.path.join(folder, name), cap) or b"").decode("utf-8", "replace")
+
+
+def _cases(folder: str, exercise: str) -> list[Any] | None:
+    raw = _read_capped(os.path.join(folder, f"result-{exercise}.json"), MAX_RESULT_BYTES)
     try:
-        data = json.loads(raw)
+        data = json.loads(raw) if raw is not None else None
     except (ValueError, RecursionError):
-        return
+        return None
     if type(data) is dict and data.get("exercise") == exercise and type(data.get("cases")) is list:
-        out.cases = data["cases"]
+        return data["cases"]
+    return None
+
+
+def _collect(folder: str, exercises: list[str], out: RunOutcome) -> None:
+    runner = parse_progress(_text(folder, "progress", 1 << 20))
+    out.started, out.fatal = runner.started, _text(folder, "fatal.txt", 4000)
+    for ex in exercises:
+        er = ExerciseRun(cases=_cases(folder, ex), started=ex in runner.ended
+                         or runner.current == ex, ended=ex in runner.ended,
+                         progress=parse_progress(_text(folder, f"progress-{ex}", 1 << 20)),
+                         fatal=_text(folder, f"fatal-{ex}.txt", 4000))
+        if er.ended:
+            er.exit_code = runner.ended[ex]
+            er.timed_out = er.exit_code is None
+        out.exercises[ex] = er

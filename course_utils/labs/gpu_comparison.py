@@ -6,7 +6,8 @@ A results dict is what ``python -m course_utils bench`` writes (validated by
 imported inside the functions.
 
 References: Williams, Waterman & Patterson (2009), "Roofline: an insightful visual performance
-model"; Appleyard, Kociský & Blunsom (2016), arXiv:1604.01946.
+model"; Appleyard, Kociský & Blunsom (2016), arXiv:1604.01946; Diamos et al. (2016),
+"Persistent RNNs: stashing recurrent weights on-chip", ICML (persistent kernels).
 """
 
 from __future__ import annotations
@@ -112,25 +113,26 @@ def plot_ratio_heatmap(label: str, r: Results) -> Any:
 
 
 def plot_ladder(label: str, r: Results) -> Any:
-    """Bars (median) with quartile whiskers per implementation; prints the fast/torch.nn
-    forward ratios against the H100 target."""
+    """Median (a point) with quartile whiskers per implementation, on a log time axis (points,
+    not bars: a bar's length on a log axis means nothing); prints the fast/torch.nn forward
+    ratios against the H100 target."""
     import matplotlib.pyplot as plt
 
     lad = r["ladder"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     for ax, mode in zip(axes, MODES):
         rows = [e for e in lad["entries"] if e["mode"] == mode]
-        med = [e["median_ms"] for e in rows]
-        err = [[e["median_ms"] - e["q1_ms"] for e in rows], [e["q3_ms"] - e["median_ms"]
-                                                             for e in rows]]
-        ax.barh(range(len(rows)), med, xerr=err,
-                color=["C0" if e["kind"] == "lstm" else "C1" for e in rows])
+        for k, e in enumerate(rows):  # points, not bars: a bar on a log axis has no zero
+            ax.errorbar(e["median_ms"], k, xerr=[[e["median_ms"] - e["q1_ms"]],
+                                                 [e["q3_ms"] - e["median_ms"]]],
+                        fmt="o", capsize=3, color="C0" if e["kind"] == "lstm" else "C1")
         ax.set_yticks(range(len(rows)), [f"{e['kind'].upper()}: {e['impl']}" for e in rows],
                       fontsize=7)
-        ax.invert_yaxis()
+        ax.set_ylim(len(rows) - 0.5, -0.5)  # first implementation on top
         ax.set_xscale("log")
+        ax.grid(axis="x", which="both", alpha=0.3)
         ax.set_title(f"{label}: {mode}, T={lad['T']}, B={lad['B']}, H=I={lad['H']}", fontsize=9)
-        ax.set_xlabel("time per call (ms, median; whiskers: quartiles)")
+        ax.set_xlabel("time per call (ms, log scale; point: median, whiskers: quartiles)")
     fig.tight_layout()
     for kind, ratio in lad["fast_forward_ratio_to_torch_nn"].items():
         print(f"{label}: course fast {kind.upper()} forward = {ratio:.2f}x torch.nn "
@@ -272,7 +274,8 @@ def ledger_rows(r: Results) -> list[dict[str, str]]:
     where = _where(r["meta"])
     g_gru, g_lstm = counts.gate_blocks("gru"), counts.gate_blocks("lstm")
     flops = {"claim": "GRU needs fewer FLOPs than LSTM", "verdict": "supported",
-             "evidence": f"{g_gru} vs {g_lstm} gate GEMMs per step: ratio "
+             "evidence": f"{g_gru} vs {g_lstm} gate blocks per step (GRU: 2 gates + candidate, "
+                         f"LSTM: 3 + candidate), GEMM FLOP ratio "
                          f"{g_gru / g_lstm:.2f} at every shape (by count)",
              "where": "any device"}
     return _speed_rows(r, where) + [flops, _memory_row(r, where), _h100_row(r, where)]

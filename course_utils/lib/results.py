@@ -22,6 +22,8 @@ MAKERS: dict[str, str] = {
         "python -m course_utils sweep --suite distance --out results/sweeps/distance_cpu.json",
     "sweeps/adding_copy_cpu.json":
         "python -m course_utils sweep --out results/sweeps/adding_copy_cpu.json",
+    "sweeps/counting_cpu.json":
+        "python -m course_utils sweep --suite counting --out results/sweeps/counting_cpu.json",
     "gpu_*.json": "python -m course_utils bench --device cuda",
     "cpu_*.json": "python -m course_utils bench --device cpu",
 }

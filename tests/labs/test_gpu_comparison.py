@@ -24,7 +24,8 @@ def test_ledger_rows_judge_only_what_was_measured(cpu_run) -> None:
     rows = lab.ledger_rows(cpu_run)
     by = {r["claim"]: r for r in rows}
     assert by["GRU needs fewer FLOPs than LSTM"]["verdict"] == "supported"
-    assert "3 vs 4 gate GEMMs per step: ratio 0.75" in by["GRU needs fewer FLOPs than LSTM"]["evidence"]
+    assert "3 vs 4 gate blocks per step (GRU: 2 gates + candidate, LSTM: 3 + candidate), GEMM " \
+        "FLOP ratio 0.75" in by["GRU needs fewer FLOPs than LSTM"]["evidence"]
     assert by["GRU uses less memory than LSTM (training)"]["verdict"] == "not measured"  # CPU
     h100 = [r for r in rows if "H100" in r["claim"]]
     assert h100 and h100[0]["verdict"] == "not measured"

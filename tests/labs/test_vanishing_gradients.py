@@ -160,3 +160,25 @@ def test_blow_up_step():
     assert G.blow_up_step({"loss": np.array([1.0, 2.0, 500.0, 1.0])}) == 2
     assert G.blow_up_step({"loss": np.array([1.0, np.inf, np.nan])}) == 1
     assert G.blow_up_step({"loss": np.array([1.0, 2.0, 20.0])}, factor=10.0) == 2
+
+
+def test_notebook_clipping_lesson_holds_on_this_cpu():
+    """Notebook 02 section 4 as run there: without clipping every seed blows up, with clipping
+    none does (checked on AVX-512, AVX2 and ATEN_CPU_CAPABILITY=default when it was written)."""
+    runs = G.clipping_experiment((0, 1, 2, 3, 4), clips=(None, 1.0), T=20, hidden=16,
+                                 radius=1.5, lr=0.3, steps=300, progress=False)
+    assert all(G.blow_up_step(r) is not None for r in runs[None])
+    assert all(G.blow_up_step(r) is None for r in runs[1.0])
+
+
+def test_committed_distance_run_matches_the_suite():
+    from course_utils.lib import results
+
+    data = results.load_json("sweeps/distance_cpu.json")
+    assert data["command"].startswith("python -m course_utils sweep --suite distance")
+    plan = [(p["T"], tuple(p["seeds"]), p["steps"]) for p in data["plan"]]
+    assert plan == [(T, seeds, steps) for T, seeds, steps in G.DISTANCE_SUITE]
+    for T, seeds, steps in G.DISTANCE_SUITE:
+        runs = [r for r in data["runs"] if r["T"] == T]
+        assert [r["seed"] for r in runs] == list(seeds)
+        assert all(len(r["losses"]) == steps and r["checkpoints"][-1] == steps for r in runs)
