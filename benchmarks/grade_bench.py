@@ -96,9 +96,10 @@ def sandbox_start_cost(n: int = 10) -> float:
     sys.path.insert(0, str(ROOT))
     from course_utils.grade import sandbox
 
-    job = {"exercise": "f", "context": ["import numpy as np"], "arg_names": ["a"],
-           "cells": [{"id": "f", "source": "def f(a):\n    return a\n"}],
-           "cases": [{"source": "args = (np.zeros(3),)"}]}
+    job = {"context": ["import numpy as np"],
+           "exercises": [{"exercise": "f", "arg_names": ["a"],
+                          "cells": [{"id": "f", "source": "def f(a):\n    return a\n"}],
+                          "cases": [{"source": "args = (np.zeros(3),)"}]}]}
     times = []
     for _ in range(n):
         start = time.monotonic()

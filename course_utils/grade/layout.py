@@ -116,6 +116,7 @@ def bwrap_args(job_dir: str, modules: tuple[str, ...], as_root: bool) -> list[st
     """The bubblewrap command line (without the command) for one run."""
     args = ["--tmpfs", "/", "--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp",
             "--die-with-parent", "--new-session", "--clearenv", "--hostname", "sandbox",
+            "--as-pid-1",  # the runner is PID 1: the kernel ignores a SIGKILL sent to it from inside
             "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try"]
     if as_root:  # no user namespace: the runner drops to a fresh uid itself (see runner.py)

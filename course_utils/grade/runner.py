@@ -14,7 +14,8 @@ of ``course_utils`` — no checker, no reference, no spec. It decides nothing; i
    and calls the function on every case (:func:`runner_exec.run_exercise`), writing the raw
    values to ``result-<exercise>.json``; waits at most the per-exercise timeout, then kills
    the child and whatever it left behind, so no patch, daemon or state of one exercise
-   reaches the next.
+   reaches the next. In bubblewrap the runner is PID 1 of the sandbox's PID namespace, so
+   learner code cannot kill it (the kernel drops such signals from inside the namespace).
 
 Its own lines in ``progress`` (``exercise E``, ``exit E <status>``, ``timeout E``) and the
 child's in ``progress-E`` (``cell X``, ``case j``) are parsed by :mod:`sandbox`.
@@ -126,9 +127,20 @@ def _write_atomic(name: str, text: str) -> None:
 
 
 
+def _reap() -> None:
+    """As PID 1, collect the processes the exercise left (reparented here, then killed)."""
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+
 def _child(ex_job: dict, ns: dict, arrays: dict) -> None:
     """The forked process of one exercise: never returns."""
     ex = ex_job["exercise"]
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         from runner_exec import run_exercise
 
@@ -157,6 +169,7 @@ def run_job(job: dict) -> None:
 
     progress = open("progress", "a", buffering=1, encoding="utf-8")
     progress.write("started\n")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as PID 1: no signal from a child reaches it
     arrays = load_npz("inputs.npz") if os.path.exists("inputs.npz") else {}
     for mod in job.get("modules", []):
         __import__(mod)  # allowed heavy packages, imported before any learner code
@@ -178,6 +191,7 @@ def run_job(job: dict) -> None:
             skip.update(_dying_cell(ex))
         if _KILL_ALL:
             _kill_leftovers()  # daemons the child left: nothing reaches the next exercise
+            _reap()
     progress.write("done\n")
 
 

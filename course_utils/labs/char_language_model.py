@@ -72,14 +72,21 @@ def ngram_bits(train_ids: np.ndarray, valid_ids: np.ndarray, vocab_size: int,
 def evaluate_bits(model: Any, ids: np.ndarray, seq_len: int = 100, batch: int = 32,
                   max_chars: int | None = None) -> float:
     """Bits/char of ``model`` on the stream ``ids`` (cut into ``batch`` contiguous streams,
-    state carried from window to window, as in training)."""
+    state carried from window to window, as in training). With ``max_chars``, the streams are
+    ``max_chars // batch`` characters each, starting at evenly spaced places of the whole text,
+    so that a quick estimate samples every part of it."""
     import torch
     import torch.nn.functional as F
 
-    ids = ids[:max_chars] if max_chars else ids
-    L = (len(ids) - 1) // batch
-    x = torch.from_numpy(ids[:batch * L].reshape(batch, L).T.copy())       # (L, B)
-    y = torch.from_numpy(ids[1:batch * L + 1].reshape(batch, L).T.copy())
+    if max_chars and max_chars < len(ids) - 1:
+        L = max_chars // batch
+        starts = np.linspace(0, len(ids) - L - 1, batch).astype(np.int64)
+        idx = starts[:, None] + np.arange(L)                                # (B, L)
+        x, y = torch.from_numpy(ids[idx].T.copy()), torch.from_numpy(ids[idx + 1].T.copy())
+    else:
+        L = (len(ids) - 1) // batch
+        x = torch.from_numpy(ids[:batch * L].reshape(batch, L).T.copy())   # (L, B)
+        y = torch.from_numpy(ids[1:batch * L + 1].reshape(batch, L).T.copy())
     total, state = 0.0, None
     with torch.no_grad():
         for t in range(0, L, seq_len):

@@ -112,11 +112,21 @@ def plot_ratio_heatmap(label: str, r: Results) -> Any:
     return fig
 
 
+def _plain(v: float, _pos: Any = None, digits: tuple[int, ...] = ()) -> str:
+    """A log-axis tick as a plain number (0.2, 5, 100); with ``digits``, only ticks whose
+    leading digit is one of them (minor ticks: 2 and 5), else ""."""
+    import math
+
+    lead = round(v / 10 ** math.floor(math.log10(v))) if v > 0 else 0
+    return f"{v:g}" if not digits or lead in digits else ""
+
+
 def plot_ladder(label: str, r: Results) -> Any:
     """Median (a point) with quartile whiskers per implementation, on a log time axis (points,
     not bars: a bar's length on a log axis means nothing); prints the fast/torch.nn forward
     ratios against the H100 target."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     lad = r["ladder"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
@@ -130,9 +140,11 @@ def plot_ladder(label: str, r: Results) -> Any:
                       fontsize=7)
         ax.set_ylim(len(rows) - 0.5, -0.5)  # first implementation on top
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(_plain))  # 0.1, 10: not 10⁻¹, 10¹
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: _plain(v, digits=(2, 5))))
         ax.grid(axis="x", which="both", alpha=0.3)
         ax.set_title(f"{label}: {mode}, T={lad['T']}, B={lad['B']}, H=I={lad['H']}", fontsize=9)
-        ax.set_xlabel("time per call (ms, log scale; point: median, whiskers: quartiles)")
+        ax.set_xlabel("ms per call, log scale (point: median; whiskers: quartiles)")
     fig.tight_layout()
     for kind, ratio in lad["fast_forward_ratio_to_torch_nn"].items():
         print(f"{label}: course fast {kind.upper()} forward = {ratio:.2f}x torch.nn "

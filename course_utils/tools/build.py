@@ -238,7 +238,8 @@ def student_version(nb):
 def solution_problems(nb, path: Path) -> list[Problem]:
     """Rules a committed solution must keep: executed, checker cells with output."""
     problems = []
-    if not nb.cells or nb.cells[0].cell_type != "markdown" or "colab.research.google.com" not in nb.cells[0].source:
+    first = nb.cells[0] if nb.cells else None
+    if first is None or first.cell_type != "markdown" or "colab.research.google.com" not in first.source:
         problems.append(Problem(path, "the first cell must be a markdown title with the Colab badge"))
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or not cell.source.strip():
@@ -303,7 +304,8 @@ def build(solutions: Path = ROOT / "solutions", notebooks: Path = ROOT / "notebo
             if not target.exists():
                 problems.append(Problem(target, "missing; run `python -m course_utils build`"))
             elif target.read_text(encoding="utf-8") != student:
-                problems.append(Problem(target, "out of date with solutions/; run `python -m course_utils build`"))
+                problems.append(Problem(target, "out of date with solutions/; "
+                                                "run `python -m course_utils build`"))
         else:
             if _writes(nb) != before:
                 src.write_text(_writes(nb), encoding="utf-8")
@@ -316,7 +318,8 @@ def build(solutions: Path = ROOT / "solutions", notebooks: Path = ROOT / "notebo
         names = {p.name for p in sources}
         for stray in sorted(notebooks.glob("*.ipynb")):
             if stray.name not in names:
-                problems.append(Problem(stray, "has no source in solutions/ (edit solutions/, not notebooks/)"))
+                problems.append(Problem(stray, "has no source in solutions/ "
+                                               "(edit solutions/, not notebooks/)"))
     return problems
 
 

@@ -5,10 +5,10 @@
 
 LSTM and GRU language models on aⁿbⁿ (:mod:`course_utils.labs.lstm_vs_gru.counting`): the
 ``main`` group trains an LSTM and a GRU with 10 hidden units, and a GRU with the LSTM's parameter
-count, on n ≤ 20 for 3,000 updates, several seeds; the ``long`` group gives two GRU seeds 6,000
-updates (is its limit a plateau or a wall?). Every 250 updates each run records how far it
-counts, within the training range and up to n = 200. One torch thread; the JSON records the
-command, the machine and the wall time.
+count, on n ≤ 20 for 3,000 updates (Adam, learning rate 1e-2 annealed to 1e-4), several seeds;
+the ``long`` group gives two GRU seeds 6,000 updates (is its limit a plateau or a wall?). Every
+250 updates each run records how far it counts, within the training range and up to n = 200.
+One torch thread; the JSON records the command, the machine and the wall time.
 
 Reference: Weiss, Goldberg & Yahav (2018), "On the practical computational power of finite
 precision RNNs for language recognition", ACL.
@@ -25,6 +25,8 @@ from typing import Any
 
 from ..labs.lstm_vs_gru.counting import CountingConfig, train_counting
 
+LR_FINAL = 1e-4  # Adam's 1e-2 annealed to this (cosine), so the final model is a settled one
+
 
 def plan(seeds: int = 5, steps: int = 3000, long_steps: int = 6000, hidden: int = 10,
          quick: bool = False) -> list[tuple[str, CountingConfig]]:
@@ -36,11 +38,12 @@ def plan(seeds: int = 5, steps: int = 3000, long_steps: int = 6000, hidden: int 
         return [("main", CountingConfig(cell=c, hidden=4, steps=6, eval_every=3, test_n=12))
                 for c in ("lstm", "gru")]
     h_gru = matched_hidden("gru", 2, param_count("lstm", 2, hidden))
-    out = [("main", CountingConfig(cell=c, hidden=h, seed=s, steps=steps))
+    out = [("main", CountingConfig(cell=c, hidden=h, seed=s, steps=steps, lr_final=LR_FINAL))
            for c, h, n in (("lstm", hidden, seeds), ("gru", hidden, seeds),
                            ("gru", h_gru, min(seeds, 3))) for s in range(n)]
     if long_steps:
-        out += [("long", CountingConfig(cell="gru", hidden=hidden, seed=s, steps=long_steps))
+        out += [("long", CountingConfig(cell="gru", hidden=hidden, seed=s, steps=long_steps,
+                                        lr_final=LR_FINAL))
                 for s in range(2)]
     return out
 

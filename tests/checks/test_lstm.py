@@ -622,3 +622,25 @@ def test_a_hand_written_overflowing_sigmoid_fails_on_the_tail_case():
     assert not result.passed and result.n_passed == 3
     assert "NaN or inf" in result.message and "overflow" in result.message
     assert "in the tails" in result.message
+
+
+def s_final_with_layer_axis(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    out, (h, c) = seq_loop(x, h0, c0, W_ih, W_hh, b_ih, b_hh)
+    return out, (h[np.newaxis], c[np.newaxis])  # as torch.nn.LSTM returns them
+
+
+def s_backwards(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    h, c, outs = h0, c0, []
+    for t in range(len(x) - 1, -1, -1):
+        h, c = cell_slices(x[t], h, c, W_ih, W_hh, b_ih, b_hh)
+        outs.append(h)
+    return np.stack(outs), (h, c)
+
+
+@pytest.mark.parametrize("fn,name", [
+    (s_final_with_layer_axis, "(h_n, c_n) with a leading layer axis"),
+    (s_backwards, "the input read backwards in time"),
+])
+def test_generic_sequence_mistakes_now_reach_the_lstm(fn, name):
+    result = check_lstm_forward(fn)
+    assert result.mistake == name, result.message

@@ -102,9 +102,13 @@ for _d in ('/run/lock', '/var/tmp', '/dev/shm', '/tmp', '/var/lock'):
     except OSError:
         pass
 ''' + FWD_ALONE
-KILLS_GRADER = ("import os, signal\ndef rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):\n"
-                "    try:\n        os.kill(os.getppid(), signal.SIGKILL)\n    except OSError:\n"
-                "        pass\n" + "\n".join(FWD_ALONE.splitlines()[1:]) + "\n")
+KILLS_GRADER = (  # the runner and the process above it (the grader, when there is no sandbox)
+    "import os, signal\ndef rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):\n"
+    "    up = os.getppid()\n"
+    "    top = int(open(f'/proc/{up}/stat').read().rsplit(')', 1)[1].split()[1])\n"
+    "    for pid in (top, up):\n        try:\n            if pid > 0:\n"
+    "                os.kill(pid, signal.SIGKILL)\n        except OSError:\n            pass\n"
+    + "\n".join(FWD_ALONE.splitlines()[1:]) + "\n")
 STDLIB = ("import heapq, bisect, numpy.polynomial\n" + FWD_ALONE.replace(
     "    return out, h", "    assert heapq.nsmallest(1, [2, 1]) == [1] and bisect.bisect([1], 2) == 1\n"
     "    return out, h"))
@@ -233,10 +237,9 @@ def test_cheats_score_zero_and_work_unsandboxed(batch, unsandboxed, name):
     assert table[sid(name)]["rnn_forward"] == "0", record(out, sid(name))
     assert table[sid(name)]["rnn_cell_forward"] == "2"
     _, uout, utable, _ = unsandboxed
-    if name == "leaks_secrets":
-        leaked = record(uout, sid(name))["exercises"][1]["message"]
-        assert SEED in leaked, leaked  # unsandboxed, the hidden seed leaks into the feedback
-        assert SEED not in record(out, sid(name))["exercises"][1]["message"]
+    if name == "leaks_secrets":  # unsandboxed, hidden seeds leak into the feedback
+        assert '{"seed": ' in record(uout, sid(name))["exercises"][1]["message"]
+        assert '{"seed": ' not in record(out, sid(name))["exercises"][1]["message"]
     elif name == "gc_digging":
         pass  # the runner never imports the checkers, sandbox or not: nothing to dig out
     else:

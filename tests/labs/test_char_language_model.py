@@ -94,3 +94,14 @@ def test_coloured_html_escapes_and_colours():
     out = lab.coloured_html("<a>\n", np.array([1.0, -1.0, 0.0, 0.5]), title="unit 3")
     assert "&lt;" in out and "rgba(214,39,40,1.00)" in out and "rgba(31,119,180,1.00)" in out
     assert "unit 3" in out and "<br>" in out
+
+
+def test_evaluate_bits_subset_samples_every_part_of_the_text():
+    torch.manual_seed(0)
+    m = lab.char_model(5, "lstm", embed=3, hidden=4)
+    ids = np.concatenate([np.zeros(3000, dtype=np.int64), np.full(3000, 4)])
+    full = lab.evaluate_bits(m, ids, seq_len=20, batch=8)
+    assert lab.evaluate_bits(m, ids, seq_len=20, batch=8, max_chars=10_000) == full
+    quick = lab.evaluate_bits(m, ids, seq_len=20, batch=8, max_chars=800)
+    first_half = lab.evaluate_bits(m, ids[:3000], seq_len=20, batch=8)
+    assert abs(quick - full) < abs(first_half - full)          # both halves are sampled

@@ -86,3 +86,8 @@ def test_figures_and_lines_from_a_result(cpu_run, capsys) -> None:
 def test_intensity_grows_with_batch() -> None:
     assert lab.intensity(1, 512) < lab.intensity(64, 512) < lab.intensity(4096, 512)
     assert lab.intensity(1, 512) == pytest.approx(2 * 4 * 512 * 512 / (4 * (4 * 512 * 512 + 512 + 4 * 512)))
+
+
+def test_log_axis_ticks_are_plain_numbers() -> None:
+    assert [lab._plain(v) for v in (0.2, 5.0, 100.0)] == ["0.2", "5", "100"]
+    assert [lab._plain(v, digits=(2, 5)) for v in (0.2, 0.3, 50.0)] == ["0.2", "", "50"]

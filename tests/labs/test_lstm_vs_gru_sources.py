@@ -53,6 +53,14 @@ def test_train_counting_records_and_summarise() -> None:
     s = ex.summarise_counting([run, dict(run, config=dict(run["config"], seed=1))])
     assert list(s) == ["GRU H=3"] and s["GRU H=3"]["seeds"] == [0, 1]
     assert len(s["GRU H=3"]["limit"]) == 2 and s["GRU H=3"]["train_n"] == 4
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    counting.plot_limits(ax, [run, run])
+    assert ax.get_legend_handles_labels()[1] == ["GRU H=3 (n=2)"]
+    plt.close(fig)
 
 
 # --------------------------------------------------------------------------- evidence

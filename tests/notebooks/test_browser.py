@@ -5,8 +5,9 @@ nbval proves the kernel side; this proves what a learner sees. For each notebook
 runs all cells, waits until the kernel is idle and asserts
 
 - no ``error`` output and no ``stderr`` stream;
-- every widget output rendered as widgets (``.jupyter-widgets`` in the output, no text repr such
-  as ``VBox(children=...``); a tqdm progress bar may have closed itself (``leave=False``);
+- every widget output rendered as widgets (``.jupyter-widgets``, or for the few views without
+  that class such as ToggleButtons a ``widget-*`` element, in the output; no text repr such as
+  ``VBox(children=...``); a tqdm progress bar may have closed itself (``leave=False``);
 - in every explorer (a widget output holding a slider, per the committed widget state), moving
   the first slider redraws its plot;
 - every checker cell (``check_<id>(...)``) shows a passed box (the few cells of notebook 00 that
@@ -54,6 +55,9 @@ REDRAW_TIMEOUT_S = 20  # one slider move -> new plot
 TEXT_REPR = re.compile(r"\b(?:[A-Z]\w*|interactive)\((?:children|value|options)=|"
                        r"Error displaying widget|Loading widget\.\.\.")
 CHECK_CALL = re.compile(r"^\s*(?:\w+\s*=\s*)?check_(\w+)\(", re.M)
+# A rendered ipywidgets view inside an output (most views carry .jupyter-widgets; a few, such as
+# ToggleButtons, only their widget-* classes). A text fallback (jp-RenderedText) has neither.
+WIDGET_VIEW = ".jupyter-widgets, [class*='widget-']"
 
 if not Path(CHROMIUM).exists():
     pytest.skip(ENABLE.format(why=f"no Chromium at {CHROMIUM}"), allow_module_level=True)
@@ -159,6 +163,7 @@ def page(lab: str) -> Iterator[Page]:
 # and the expected explorers drawn, to 'ok' or to what went wrong.
 OPEN_AND_RUN = """
 async ([path, timeoutMs, renderMs, expect]) => {
+  const widgetView = "__WIDGET_VIEW__";
   const app = window.jupyterapp;
   const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
   await panel.context.ready;
@@ -188,7 +193,7 @@ async ([path, timeoutMs, renderMs, expect]) => {
   // checks afterwards say what is missing.
   const shown = ([index, count]) =>
     Array.from(panel.content.widgets[index].outputArea.node.children)
-         .filter(e => e.querySelector('.jupyter-widgets')).length >= count;
+         .filter(e => e.querySelector(widgetView)).length >= count;
   const t1 = Date.now();
   while (Date.now() - t1 < renderMs && !Object.entries(expect).every(shown)) {
     await new Promise(r => setTimeout(r, 100));
@@ -202,6 +207,7 @@ async ([path, timeoutMs, renderMs, expect]) => {
 CELLS = """
 () => {
   const widgetMime = 'application/vnd.jupyter.widget-view+json';
+  const widgetView = "__WIDGET_VIEW__";
   const panel = window.jupyterapp.shell.currentWidget;
   return panel.content.widgets.map((c, index) => {
     if (c.model.type !== 'code') return null;
@@ -213,7 +219,7 @@ CELLS = """
     const widgets = outputs.map((o, j) => [o, nodes[j]])
       .filter(([o, node]) => o.data && o.data[widgetMime])
       .map(([o, node]) => ({
-        rendered: !!(node && node.querySelector('.jupyter-widgets')),
+        rendered: !!(node && node.querySelector(widgetView)),
         text: node ? node.textContent.trim() : '(no output node)',
         sliders: node ? node.querySelectorAll('.widget-slider').length : 0,
       }));
@@ -232,6 +238,8 @@ CELLS = """
   }).filter(c => c !== null);
 }
 """
+
+OPEN_AND_RUN, CELLS = (js.replace("__WIDGET_VIEW__", WIDGET_VIEW) for js in (OPEN_AND_RUN, CELLS))
 
 IMAGES = """
 (index) => {

@@ -34,7 +34,8 @@ def test_strip_keeps_indentation_and_surroundings():
 
 
 def test_strip_markdown_answer():
-    assert strip_solution("Q?\n### BEGIN SOLUTION\nA.\n### END SOLUTION", markdown=True) == "Q?\nYOUR ANSWER HERE"
+    src = "Q?\n### BEGIN SOLUTION\nA.\n### END SOLUTION"
+    assert strip_solution(src, markdown=True) == "Q?\nYOUR ANSWER HERE"
 
 
 @pytest.mark.parametrize("src", ["### BEGIN SOLUTION\nx", "x\n### END SOLUTION",
@@ -106,7 +107,8 @@ def test_unknown_exercise_function_is_an_error(tmp_path):
     sol, stu = tmp_path / "s", tmp_path / "n"
     sol.mkdir()
     nb = new_notebook(cells=[new_markdown_cell(BADGE), new_code_cell(
-        "def not_an_exercise(a):\n    ### BEGIN SOLUTION\n    return a\n    ### END SOLUTION", execution_count=1)])
+        "def not_an_exercise(a):\n    ### BEGIN SOLUTION\n    return a\n    ### END SOLUTION",
+        execution_count=1)])
     nbformat.write(nb, sol / "00_x.ipynb")
     problems = [str(p) for p in build(sol, stu)]
     assert any("must define an exercise function" in p for p in problems), problems
@@ -151,7 +153,8 @@ def test_notebook_opening_conventions(path):
     first = nb.cells[0].source
     assert first.startswith("# ") and f"notebooks/{path.name}" in first and "What you will learn" in first
     setup = nb.cells[1].source
-    assert '"google.colab" in sys.modules' in setup and "%pip install" in setup and "setup_notebook(seed=" in setup
+    assert '"google.colab" in sys.modules' in setup and "%pip install" in setup
+    assert "setup_notebook(seed=" in setup
     assert any("grader-context" in c.metadata.get("tags", []) for c in nb.cells if c.cell_type == "code")
 
 

@@ -12,8 +12,10 @@ Gers, Schmidhuber & Cummins 2000)::
 Reference: ``torch.nn.LSTMCell`` / ``torch.nn.LSTM`` in float64 with the case's weights copied
 in (see :mod:`..recurrent`). The mistake catalogue names the slips learners actually make:
 another gate order (CS231n's i, f, o, g; TensorFlow 1's i, g, f, o; ONNX's i, o, f, g ...), the
-wrong squashing function on a gate or on the candidate, a gate left out, the cell state or
-hidden state not carried, returned pairs in the wrong order.
+wrong squashing function on a gate or on the candidate, a gate left out or coupled to another
+(f = 1 - i), the cell state or hidden state not carried or started from zeros, returned pairs in
+the wrong order. The sequence-level slips come from the catalogue shared with the RNN and the
+GRU (:mod:`..sequence_mistakes`), the step-level ones from the cell's catalogue.
 """
 
 from __future__ import annotations

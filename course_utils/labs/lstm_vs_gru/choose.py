@@ -111,6 +111,13 @@ def when_to_choose(ev: Evidence, ledger: list[list[str]], cpu: str) -> list[str]
     out.append(("**Counting or nesting (unbounded structure): the LSTM** — row 9: " if
                 v9.startswith("holds") else "**Counting (unbounded structure)** — row 9: ")
                + f"{v9} (aⁿbⁿ, H = 10 / 12, CPU).")
+    if ev.charlm:
+        cfg = ev.charlm[0]["config"]
+        fr = sorted({r["config"]["fraction"] for r in ev.charlm})
+        v10 += (f" (character LM of notebook 07 on {fr[0]:.0%}–{fr[-1]:.0%} of its corpus, "
+                f"{cfg['updates']} "
+                "updates, CPU); the sources mean models trained to convergence on far larger "
+                "corpora, which this budget does not reach")
     out.append(f"**Larger datasets** — row 10: {v10}.")
     out.append("**A short, noisy real series: either** — row 3 (GOOG daily ranges, H = 32, 300 "
                "updates, 2 seeds): the cells were indistinguishable." if "GOOG: indist" in

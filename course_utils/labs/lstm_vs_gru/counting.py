@@ -67,13 +67,16 @@ class CountingConfig:
     train_n: int = 20  # training strings have n = 1 … train_n, uniformly
     test_n: int = 200
     batch: int = 32
-    lr: float = 1e-2  # Adam
+    lr: float = 1e-2  # Adam, annealed (cosine) to lr_final over the run when lr_final is set
+    lr_final: float | None = None
     clip: float = 1.0
     eval_every: int = 250
 
 
 def train_counting(cfg: CountingConfig, progress: bool = False) -> dict[str, Any]:
-    """Train one next-symbol model on aⁿbⁿ (one torch thread); every ``eval_every`` updates
+    """Train one next-symbol model on aⁿbⁿ (one torch thread, Adam, optionally a cosine learning
+    rate schedule that ends at ``lr_final`` so the last evaluation is not taken mid-oscillation;
+    Loshchilov & Hutter 2017); every ``eval_every`` updates
     record the mean loss since the last record, the limit within the training range and the
     limit up to ``test_n``. Returns ``{"config", "params", "evals", "seconds"}``."""
     import torch
@@ -88,6 +91,8 @@ def train_counting(cfg: CountingConfig, progress: bool = False) -> dict[str, Any
         gen = torch.Generator().manual_seed(10_000 + cfg.seed)
         model = make_model(cfg.cell, 2, cfg.hidden, len(SYMBOLS))
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps, cfg.lr_final)
+                 if cfg.lr_final is not None else None)
         evals, acc, start = [], 0.0, time.perf_counter()
         for step in tqdm(range(1, cfg.steps + 1), disable=not progress, leave=False,
                          desc=f"{cfg.cell} H={cfg.hidden} seed {cfg.seed}"):
@@ -98,6 +103,8 @@ def train_counting(cfg: CountingConfig, progress: bool = False) -> dict[str, Any
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             opt.step()
+            if sched is not None:
+                sched.step()
             acc += loss.item()
             if step % cfg.eval_every == 0 or step == cfg.steps:
                 evals.append({"update": step, "loss": round(acc / (step - (evals[-1]["update"]

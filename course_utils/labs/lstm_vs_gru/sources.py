@@ -153,8 +153,9 @@ def claim_data_size(ev: L.Evidence) -> list[str]:
     fr = sorted({f for _, f in bits})
     cfg = ev.charlm[0]["config"]
     gap = {f: _mean(bits["gru", f]) - _mean(bits["lstm", f]) for f in fr}  # > 0: LSTM better
-    measure = (f"char LM (notebook 07), equal parameters, {cfg['updates']} updates, validation "
-               "bits/char LSTM vs GRU: " + "; ".join(
+    seeds = len(bits["lstm", fr[0]])
+    measure = (f"char LM (notebook 07), equal parameters, {cfg['updates']} updates, {seeds} "
+               "seeds, mean validation bits/char LSTM vs GRU: " + "; ".join(
                    f"{f:.0%} of the text: {_mean(bits['lstm', f]):.3f} vs "
                    f"{_mean(bits['gru', f]):.3f}" for f in fr))
     big = fr[-1]
