@@ -125,7 +125,11 @@ def test_expressive_claim_branches(evidence) -> None:
         "holds in this budget: every LSTM seed counted further than every GRU seed; 3 of 3")
     ev = copy.deepcopy(evidence)
     ev.counting = _counting([20, 30], [25, 26])
-    assert ex.claim_expressive(ev)[2].startswith("not resolved in this budget")
+    assert ex.claim_expressive(ev)[2] == ("not resolved in this budget: the final limits overlap "
+                                          "(LSTM 20–30, GRU 25–26)")
+    ev.counting["LSTM H=10"]["best"] = [40, 41]
+    assert ex.claim_expressive(ev)[2].endswith("a hint, not a verdict")
+    assert "best limit at any evaluation: LSTM 40–41, GRU 25–26" in ex.claim_expressive(ev)[1]
     ev.counting = _counting([10, 12], [20, 21])
     assert ex.claim_expressive(ev)[2].startswith("does not hold here")
     ev.counting = None
