@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .spec import Case, Outcome
+from .spec import CASE_SOURCE, Case, Outcome
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,7 +25,7 @@ def _learner_frame(tb: Any) -> traceback.FrameSummary | None:
 
     def is_library(f: traceback.FrameSummary) -> bool:
         fn = os.path.abspath(f.filename) if not f.filename.startswith("<") else f.filename
-        return (fn.startswith(_PKG_DIR) or "site-packages" in fn
+        return (fn.startswith(_PKG_DIR) or "site-packages" in fn or fn == CASE_SOURCE
                 or (fn.startswith(libs) and "ipykernel_" not in fn))
 
     mine = [f for f in frames if not is_library(f)]
@@ -86,7 +86,12 @@ def call_safely(fn: Callable[..., Any], case: Case, arg_names: tuple[str, ...] =
 
 
 def _changed(old: Any, new: Any) -> bool:
-    """Did the learner change this argument in place? numpy arrays and torch tensors."""
+    """Did the learner change this argument in place? numpy arrays and torch tensors, also
+    inside lists, tuples and dicts (a list of gradients, PyTorch-ordered parameter tuples)."""
+    if isinstance(new, (list, tuple)) and isinstance(old, (list, tuple)):
+        return len(new) != len(old) or any(_changed(o, n) for o, n in zip(old, new))
+    if isinstance(new, dict) and isinstance(old, dict):
+        return new.keys() != old.keys() or any(_changed(old[k], new[k]) for k in new)
     if isinstance(new, np.ndarray) and isinstance(old, np.ndarray):
         return new.shape != old.shape or not np.array_equal(new, old, equal_nan=True)
     if type(new).__name__ == "Tensor" and type(old).__name__ == "Tensor":  # no torch import

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..lib.measure import torch_threads
 from .sequence_mistakes import sequence_mistakes
 from .spec import Case, Mistake
 
@@ -155,7 +156,7 @@ def cell_reference(kind: str) -> Callable[..., Any]:
 
         state = tuple(torch.from_numpy(s) for s in rest[:n_state])
         cell = torch_module(kind, *rest[n_state:], cell=True)
-        with torch.no_grad():
+        with torch.no_grad(), torch_threads(1):  # tiny problems: one thread is fastest
             out = cell(torch.from_numpy(x_t), state if kind == "lstm" else state[0])
         return tuple(o.numpy() for o in out) if kind == "lstm" else out.numpy()
 
@@ -173,7 +174,7 @@ def forward_reference(kind: str) -> Callable[..., Any]:
 
         state = tuple(torch.from_numpy(s)[None] for s in rest[:n_state])  # (1, B, H): one layer
         module = torch_module(kind, *rest[n_state:], cell=False)
-        with torch.no_grad():
+        with torch.no_grad(), torch_threads(1):  # tiny problems: one thread is fastest
             out, final = module(torch.from_numpy(x), state if kind == "lstm" else state[0])
         if kind == "lstm":
             return out.numpy(), (final[0][0].numpy(), final[1][0].numpy())

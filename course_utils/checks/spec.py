@@ -68,12 +68,15 @@ class Case:
         return build_inputs(self.source)
 
 
+CASE_SOURCE = "<case inputs>"  # the file name of case-built code in tracebacks (not the learner's)
+
+
 def build_inputs(source: str) -> tuple[tuple, dict]:
     """Run a case's ``source`` (with ``np`` = numpy available) and return its ``args, kwargs``."""
     import numpy as np
 
     namespace: dict[str, Any] = {"np": np, "__name__": "case_inputs"}
-    exec(compile(source, "<case inputs>", "exec"), namespace)  # noqa: S102 - course-authored code
+    exec(compile(source, CASE_SOURCE, "exec"), namespace)  # noqa: S102 - course-authored code
     return tuple(namespace["args"]), dict(namespace.get("kwargs", {}))
 
 

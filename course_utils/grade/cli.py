@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=_positive(int), default=1, metavar="N",
                    help="submissions graded in parallel (default 1)")
     p.add_argument("--timeout", type=_positive(float), default=60.0, metavar="SECONDS",
-                   help="wall-clock limit of one sandbox run (default 60)")
+                   help="wall-clock limit of one exercise's process (default 60)")
     p.add_argument("--memory", type=_positive(int), default=2048, metavar="MB",
                    help="address-space limit of the sandbox (default 2048)")
     p.add_argument("--seed", type=int, default=None, metavar="N",

@@ -47,7 +47,7 @@ python3 -m venv /autograder/venv
 NUMPY=$(/autograder/venv/bin/python -c 'import numpy; print(numpy.__version__)')
 TORCH=$(/autograder/venv/bin/python -c 'import torch; print(torch.__version__)')
 /autograder/venv/bin/pip install -q --target /opt/learner-site/base "numpy==$NUMPY"
-/autograder/venv/bin/pip install -q --no-deps --extra-index-url https://download.pytorch.org/whl/cpu \\
+/autograder/venv/bin/pip install -q --extra-index-url https://download.pytorch.org/whl/cpu \\
     --target /opt/learner-site/torch "torch==$TORCH"
 chmod -R go-rwx "$SRC" /autograder/venv
 chmod -R a+rX /opt/learner-site

@@ -92,7 +92,7 @@ def plot_ratio_heatmap(label: str, r: Results) -> Any:
 
     ratios = [x for x in r["gru_lstm_ratios"] if x["dtype"] == "fp32"]
     Hs, Bs = sorted({x["H"] for x in ratios}), sorted({x["B"] for x in ratios})
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained")  # room for the bars
     for ax, mode in zip(axes, MODES):
         grid = np.full((len(Hs), len(Bs)), np.nan)  # (H, B)
         for x in ratios:

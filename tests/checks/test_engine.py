@@ -347,3 +347,45 @@ def test_every_mistake_is_named_as_itself(seed):
         for mistake in spec.mistakes:
             result = run_spec(spec, mistake.fn, seed)
             assert result.mistake == mistake.name, (spec.id, mistake.name, result.message)
+
+
+def test_in_place_change_inside_a_list_argument_is_reported():
+    import numpy as np
+
+    from course_utils.checks.judging import run_spec
+    from course_utils.checks.spec import Case, Spec
+
+    def make_cases(seed):
+        rng = np.random.default_rng(seed)
+        return [Case("three arrays", ([rng.normal(size=3) for _ in range(3)],))]
+
+    spec = Spec(id="halve_all", title="halve", notebook="99_test", arg_names=("grads",),
+                output=("a", "b", "c"), make_cases=make_cases,
+                reference=lambda grads: tuple(g / 2 for g in grads))
+
+    def in_place(grads):
+        for g in grads:
+            g *= 0.5
+        return tuple(grads)
+
+    result = run_spec(spec, in_place)
+    assert not result.passed and "in place" in result.message and "`grads`" in result.message
+    assert run_spec(spec, lambda grads: tuple(g * 0.5 for g in grads)).passed
+
+
+def test_error_raised_in_case_built_code_points_at_the_learner_line():
+    from course_utils.checks.judging import run_spec
+    from course_utils.checks.spec import Case, Spec
+
+    source = "def f(x):\n    raise ValueError('probe moved two entries')\nargs = (f, 1.0)\n"
+    spec = Spec(id="probe", title="probe", notebook="99_test", arg_names=("f", "x"),
+                output="y", make_cases=lambda seed: [Case("one", source=source)],
+                reference=lambda f, x: 0.0)
+
+    def learner(f, x):
+        value = f(x)  # the learner's line
+        return value
+
+    result = run_spec(spec, learner)
+    assert "probe moved two entries" in result.message
+    assert "in learner" in result.message and "value = f(x)" in result.message

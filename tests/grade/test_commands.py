@@ -107,3 +107,14 @@ def test_no_sandbox_with_a_runner_site_offers_only_that_site(tmp_path):
 
     assert rows(out)["b/01_rnn_basics.ipynb"]["total"] == "5"
     assert "No module named 'torch'" in record(out, "a/01_rnn_basics.ipynb")["exercises"][1]["message"]
+
+
+def test_grade_refuses_without_bubblewrap_and_says_how_to_install(tmp_path, monkeypatch, capsys):
+    from course_utils.grade import cli
+
+    monkeypatch.setattr(layout, "bwrap_path", lambda: None)
+    write(tmp_path / "subs" / "a" / "01_rnn_basics.ipynb", rnn_nb())
+    assert cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "apt-get install bubblewrap" in err and "--no-sandbox" in err
+    assert not (tmp_path / "out" / "grades.csv").exists()

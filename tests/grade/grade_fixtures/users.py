@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 USER = "course-grader-test"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _blocking_dir(path: str) -> str | None:
@@ -49,15 +50,18 @@ def as_user() -> tuple[tuple[str, ...] | None, str | None]:
             return None, f"cannot create user {USER}: {proc.stderr.strip()}"
     uid = pwd.getpwnam(USER).pw_uid
     setpriv = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
-    prefix = os.path.realpath(sys.base_prefix)
-    blocked = _blocking_dir(prefix)
-    if blocked is None:
+    needed = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, ROOT)}
+    blocked = {p: b for p in needed if (b := _blocking_dir(p)) is not None}
+    if not blocked:
         return tuple(setpriv), None
-    keep = tempfile.mkdtemp(prefix="course-user-")
-    script = (f"mount --bind {shlex.quote(prefix)} {keep} && "
-              f"mount -t tmpfs -o mode=0755 tmpfs {shlex.quote(blocked)} && "
-              f"mkdir -p {shlex.quote(prefix)} && mount --move {keep} {shlex.quote(prefix)} && "
-              'exec "$@"')
+    # keep each needed folder, cover what blocks it with an enterable tmpfs, put the folder back
+    keeps = {path: tempfile.mkdtemp(prefix="course-user-") for path in sorted(blocked)}
+    steps = [f"mount --bind {shlex.quote(p)} {k}" for p, k in keeps.items()]
+    steps += [f"mount -t tmpfs -o mode=0755 tmpfs {shlex.quote(b)}"
+              for b in sorted(set(blocked.values()))]
+    steps += [f"mkdir -p {shlex.quote(p)} && mount --move {k} {shlex.quote(p)}"
+              for p, k in keeps.items()]
+    script = " && ".join(steps + ['exec "$@"'])
     return ("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
             *setpriv), None
 

@@ -24,7 +24,7 @@ def backward_cases(seed: int, kind: str) -> list[Case]:
     for i, case in enumerate(seq_cases(seed, kind)):
         x, h0 = case.args[0], case.args[1]
         g = rng_for(seed, 200 + i).normal(size=(x.shape[0], x.shape[1], h0.shape[1]))  # (T, B, H)
-        cases.append(Case(case.label, (*case.args, g), group=case.group))
+        cases.append(Case(case.label, (*case.args, g), group=case.group, dims=case.dims))
     return cases
 
 

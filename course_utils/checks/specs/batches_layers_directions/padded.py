@@ -46,7 +46,7 @@ def make_cases(seed: int, group: str = "public") -> list[Case]:
         params = random_params(rng, 4, I, H)
         label = f"T={T}, B={B}, I={I}, H={H}, lengths={list(lengths)}, seed {seed}"
         cases.append(Case(label, (x, np.array(lengths, dtype=np.int64), h0, c0, *params),
-                          group=group))
+                          group=group, dims={"T": T, "B": B, "I": I, "H": H}))
     return cases
 
 
@@ -195,4 +195,5 @@ PADDED_SPEC = Spec(
     notebook="06_batches_layers_directions", arg_names=ARGS,
     output=("output", ("h_n", "c_n")), make_cases=make_cases, reference=ref_lstm_forward_padded,
     mistakes=PADDED_MISTAKES, points=3, rtol=RTOL, atol=ATOL, time_axis={"output": 0},
+    initial_state=("h0", "c0"),
     diagnose=diagnose)

@@ -53,7 +53,8 @@ def make_cases(seed: int, group: str = "public") -> list[Case]:
                   for k in range(L) for _ in range(D)]
         label = (f"num_layers={L}, bidirectional={bi}, T={T}, B={B}, I={I}, H={H}, "
                  f"seed {seed}")
-        cases.append(Case(label, (x, h0, c0, params, L, bi), group=group))
+        cases.append(Case(label, (x, h0, c0, params, L, bi), group=group,
+                          dims={"T": T, "B": B, "I": I, "H": H}))
     return cases
 
 
@@ -228,4 +229,5 @@ STACK_SPEC = Spec(
     notebook="06_batches_layers_directions", arg_names=ARGS,
     output=("output", ("h_n", "c_n")), make_cases=make_cases, reference=ref_lstm_stack_forward,
     mistakes=STACK_MISTAKES, points=3, rtol=RTOL, atol=ATOL, time_axis={"output": 0},
+    initial_state=("h0", "c0"),
     diagnose=diagnose)
