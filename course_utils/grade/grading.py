@@ -209,18 +209,22 @@ def grade_exercise(ex: str, plan: NotebookPlan, batch: Batch, cells: list[discov
 
 def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch,
                    uids: list[int]) -> list[ExerciseResult]:
-    """Every exercise of the notebook: one sandbox, a fresh process per exercise; exercises
-    whose process was killed by another exercise's cell run again alone, without that cell."""
+    """Every exercise of the notebook: one sandbox per set of allowed packages (usually one), a
+    fresh process per exercise; exercises whose process was killed by another exercise's cell
+    run again alone, without that cell."""
     found, missing = discover.exercise_cells(nb, plan.exercise_ids)
     cells = sorted(found.values(), key=lambda c: c.index)
     bad: dict[str, ExerciseResult] = {}
     results: dict[str, ExerciseResult] = {ex: entry(ex, "missing", why)
                                           for ex, why in missing.items()}
     pending = [ex for ex in plan.exercise_ids if ex in found]
-    if pending:
-        out = _run(pending, plan, batch, cells, bad, uids)
-        ids = {c.id for c in cells}
-        for ex in pending:
+    groups: dict[tuple[str, ...], list[str]] = {}  # torch only in the sandbox of those needing it
+    for ex in pending:
+        groups.setdefault(plan.exercises[ex].modules, []).append(ex)
+    ids = {c.id for c in cells}
+    for group in groups.values():
+        out = _run(group, plan, batch, cells, bad, uids)
+        for ex in group:
             verdict = _settle(ex, read_run(ex, out, ids, batch.limits), plan, cells, bad)
             if verdict is not None:
                 results[ex] = verdict

@@ -50,6 +50,7 @@ def _private_json():
 _DUMPS = _private_json().dumps  # taken before any learner code runs
 _REPLACE = os.replace
 
+
 def drop_privileges(uid: int | None) -> None:
     """As root inside the sandbox: become the run's own uid/gid, with no groups, for good."""
     if uid is None or os.geteuid() != 0:
@@ -102,15 +103,21 @@ def start_watchdog(deadline_s: float) -> None:
 
 def wait_child(pid: int, timeout: float) -> int | None:
     """The child's exit code (negative: killed by that signal), or None after a timeout."""
-    deadline = time.monotonic() + timeout
     try:
         fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # before Linux 5.3: poll
+        fd = None
+    if fd is not None:
         select.select([fd], [], [], timeout)
         os.close(fd)
-    except (AttributeError, OSError):
-        while time.monotonic() < deadline and os.waitpid(pid, os.WNOHANG) == (0, 0):
+        done, status = os.waitpid(pid, os.WNOHANG)
+    else:
+        deadline = time.monotonic() + timeout
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done or time.monotonic() >= deadline:
+                break
             time.sleep(0.01)
-    done, status = os.waitpid(pid, os.WNOHANG)
     if done == 0:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -123,8 +130,6 @@ def _write_atomic(name: str, text: str) -> None:
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
     _REPLACE(tmp, name)
-
-
 
 
 def _reap() -> None:

@@ -82,7 +82,7 @@ def test_speed_verdict_branches(sweep_evidence) -> None:
     assert " — no faster" in ex.claim_speed(ev)[2]
     assert ex.claim_speed(ev)[2].endswith("(GPU: see notebook 09)")
     ev.speed[1]["gru_native_s"] = 0.8
-    assert " — faster only where the matrix products dominate" in ex.claim_speed(ev)[2]
+    assert " — the GRU faster at H = 128, slower at H = 48" in ex.claim_speed(ev)[2]
 
 
 def test_speed_noise_near_one_is_on_par_not_a_verdict_flip(sweep_evidence) -> None:

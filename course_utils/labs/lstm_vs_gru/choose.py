@@ -92,6 +92,7 @@ def when_to_choose(ev: Evidence, ledger: list[list[str]], cpu: str) -> list[str]
                     + ", ".join(str(r["H"]) for r in ev.speed))
     v2, v4, v6, v8, v9, v10 = (_v(ledger, n) for n in (2, 4, 6, 8, 9, 10))
     v2 = v2.removesuffix(" (GPU: see notebook 09)")
+    c0 = next(iter(ev.counting.values())) if ev.counting else {}
     out = [f"**Any gated cell over a tanh RNN** once dependencies span more than a few steps — "
            f"row 6: {v6} ({adding})." if v6.startswith("holds") else
            f"**Gated vs tanh RNN**: row 6 did not separate them here ({adding})."]
@@ -110,7 +111,8 @@ def when_to_choose(ev: Evidence, ledger: list[list[str]], cpu: str) -> list[str]
                "count the weights are equal by construction.")
     out.append(("**Counting or nesting (unbounded structure): the LSTM** — row 9: " if
                 v9.startswith("holds") else "**Counting (unbounded structure)** — row 9: ")
-               + f"{v9} (aⁿbⁿ, H = 10 / 12, CPU).")
+               + f"{v9}" + (f" (aⁿbⁿ trained on n ≤ {c0['train_n']}, {c0['steps']} updates, "
+                             f"{', '.join(ev.counting)}, CPU)." if ev.counting else "."))
     if ev.charlm:
         cfg = ev.charlm[0]["config"]
         fr = sorted({r["config"]["fraction"] for r in ev.charlm})

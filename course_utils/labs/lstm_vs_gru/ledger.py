@@ -103,8 +103,8 @@ def claim_speed(ev: Evidence) -> list[str]:
                    + f"). Same backend (oneDNN off): GRU/LSTM = {off_text}"
                    + (" — the GRU is faster, as its 3/4 FLOPs predict"
                       if len(s_off["faster"]) == len(Hs) else
-                      " — faster only where the matrix products dominate" if s_off["faster"]
-                      else " — no faster"))
+                      " — the GRU " + ", ".join(f"{k} at {_at(v)}" for k, v in s_off.items()
+                                                if v) if s_off["faster"] else " — no faster"))
     else:
         verdict = (f"depends on the size and the backend: GRU faster at {_at(s_on['faster'])}, "
                    f"not at {_at(s_on['on par'] + s_on['slower'])}")

@@ -67,10 +67,9 @@ def gpu_memory_ratios(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _word(ratios: list[float], tol: float = 0.02) -> str:
-    """How much activation memory the GRU keeps, read from GRU/LSTM ratios (±``tol``)."""
-    words = {"less than" if x < 1 - tol else "more than" if x > 1 + tol else "as much as"
-             for x in ratios}
-    return "/".join(sorted(words))
+    """"less", "more" or "the same" (within ±``tol``) activation memory, from GRU/LSTM ratios."""
+    return "/".join(sorted({"less" if x < 1 - tol else "more" if x > 1 + tol else "the same"
+                            for x in ratios}))
 
 
 def _rng(v: list[float]) -> str:
@@ -95,13 +94,14 @@ def claim_memory(ev: L.Evidence) -> list[str]:
         f"{g['gpu']} {_rng(g['ratios'])}" for g in ev.gpu_memory)
         if ev.gpu_memory else "; GPU: not measured (no results/gpu_*.json committed)")
     w = {k: _word(v) for k, v in ratio.items()}
-    verdict = (f"with PyTorch's CPU defaults the GRU keeps {w['H', 'on']} the LSTM's activation "
-               f"memory at equal H ({w['params', 'on']} at equal parameters); on the same "
-               f"backend (oneDNN off) {w['H', 'off']} at equal H and {w['params', 'off']} at "
-               "equal parameters")
+    head = ("holds" if w["H", "on"] == w["H", "off"] == "less" else
+            "holds only with PyTorch's CPU defaults" if w["H", "on"] == "less" else
+            "does not hold on CPU")
+    verdict = (f"{head}: activation memory, GRU vs LSTM, with oneDNN on (the default) "
+               f"{w['H', 'on']} at equal H and {w['params', 'on']} at equal parameters; with "
+               f"oneDNN off {w['H', 'off']} and {w['params', 'off']}")
     if w["H", "on"] != w["H", "off"]:
-        verdict += (" — the difference is oneDNN's workspace, a property of the backend, not "
-                    "of the cell")
+        verdict += " — the difference is oneDNN's workspace, a property of the backend, not the cell"
     return [claim, measure + gpu, verdict]
 
 

@@ -9,6 +9,7 @@ holding only the interpreter's prefix: the host itself is left as it is.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import pwd
@@ -56,6 +57,8 @@ def as_user() -> tuple[tuple[str, ...] | None, str | None]:
         return tuple(setpriv), None
     # keep each needed folder, cover what blocks it with an enterable tmpfs, put the folder back
     keeps = {path: tempfile.mkdtemp(prefix="course-user-") for path in sorted(blocked)}
+    for keep in keeps.values():  # empty on the host (used only inside the namespace)
+        atexit.register(os.rmdir, keep)
     steps = [f"mount --bind {shlex.quote(p)} {k}" for p, k in keeps.items()]
     steps += [f"mount -t tmpfs -o mode=0755 tmpfs {shlex.quote(b)}"
               for b in sorted(set(blocked.values()))]
@@ -71,6 +74,7 @@ def user_dir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="course-grade-user-", dir="/tmp"))
     uid = pwd.getpwnam(USER).pw_uid
     os.chown(path, uid, uid)
+    atexit.register(shutil.rmtree, path, True)
     return path
 
 
