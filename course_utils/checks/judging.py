@@ -146,7 +146,7 @@ def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
     batch = case.dims.get("B")
 
     def fail(message: str, mistake: str | None = None) -> CaseOutcome:
-        return CaseOutcome(case.label, case.group, False, message, mistake, batch)
+        return CaseOutcome(case.shown_label(), case.group, False, message, mistake, batch)
 
     if outcome.not_implemented:
         return fail("not implemented yet")
@@ -163,7 +163,7 @@ def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
     except StructureError as exc:
         return fail(str(exc))
     if _all_close(got, exp, spec.rtol, spec.atol):
-        return CaseOutcome(case.label, case.group, True, batch=batch)
+        return CaseOutcome(case.shown_label(), case.group, True, batch=batch)
     mistake = find_mistake(spec, case, got, exp)
     detail = _diagnosis(spec, got, exp, brief=mistake is not None)
     if mistake is not None:

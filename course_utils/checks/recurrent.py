@@ -43,9 +43,9 @@ def random_params(rng: np.random.Generator, gates: int, input_size: int, hidden:
     return W_ih, W_hh, b_ih, b_hh
 
 
-def _label(T: int | None, B: int, I: int, H: int, seed: int) -> str:
+def _label(T: int | None, B: int, I: int, H: int) -> str:
     t = f"T={T}, " if T is not None else ""
-    return f"{t}B={B}, I={I}, H={H}, seed {seed}"
+    return f"{t}B={B}, I={I}, H={H}"
 
 
 def _to_the_tails(x_t: np.ndarray, W_ih: np.ndarray) -> np.ndarray:
@@ -69,11 +69,10 @@ def cell_cases(seed: int, kind: str, tails: bool = False) -> list[Case]:
         h = rng.normal(0.0, 0.8, size=(B, H))
         state = (h, rng.normal(size=(B, H))) if kind == "lstm" else (h,)
         params = random_params(rng, GATES[kind], I, H)
-        label = _label(None, B, I, H, seed)
+        label = _label(None, B, I, H)
         if i == len(DIMS):
             x_t = _to_the_tails(x_t, params[0])
-            label = label.replace(", seed", ", rows 1 and 3 in the tails (|x_t W_ih^T| up to "
-                                  "1000), seed")
+            label += ", rows 1 and 3 in the tails (|x_t W_ih^T| up to 1000)"
         cases.append(Case(label, (x_t, *state, *params), dims={"B": B, "I": I, "H": H}))
     return cases
 
@@ -87,7 +86,7 @@ def seq_cases(seed: int, kind: str) -> list[Case]:
         h0 = rng.normal(0.0, 0.8, size=(B, H))
         state = (h0, rng.normal(size=(B, H))) if kind == "lstm" else (h0,)
         params = random_params(rng, GATES[kind], I, H)
-        cases.append(Case(_label(T, B, I, H, seed), (x, *state, *params),
+        cases.append(Case(_label(T, B, I, H), (x, *state, *params),
                           dims={"T": T, "B": B, "I": I, "H": H}))
     return cases
 

@@ -51,6 +51,9 @@ class Case:
     ``dims`` names the case's sizes (``{"T": 6, "B": 3, "I": 5, "H": 4}``) as data, so the engine
     can say where a function fails ("passes at batch 1, fails at batch 3") without parsing
     ``label``; the key ``"B"`` is the batch size. ``group`` is "public", or "hidden" in the grader.
+    ``seed`` is the seed the case was generated from (set by :meth:`Spec.cases`); labels never
+    contain it, and only public cases show it (:meth:`shown_label`), so a hidden seed cannot leak
+    through a message.
     """
 
     label: str
@@ -59,7 +62,14 @@ class Case:
     group: str = "public"
     source: str | None = None
     dims: dict[str, int] = field(default_factory=dict)
+    seed: int | None = None
     _expected: Any = field(default=None, repr=False)
+
+    def shown_label(self) -> str:
+        """The label as messages show it: with ``, seed N`` for a public case only."""
+        if self.group == "public" and self.seed is not None:
+            return f"{self.label}, seed {self.seed}"
+        return self.label
 
     def inputs(self) -> tuple[tuple, dict]:
         """Fresh ``(args, kwargs)`` for one call: deep copies, or ``source`` run anew."""
@@ -134,7 +144,12 @@ class Spec:
     diagnose: Callable[[dict[str, Any], dict[str, Any], bool], str | None] | None = None
 
     def cases(self, seed: int | None = None) -> list[Case]:
-        return self.make_cases(self.public_seed if seed is None else seed)
+        """The cases generated from ``seed`` (default: the public seed), each carrying it."""
+        seed = self.public_seed if seed is None else seed
+        cases = self.make_cases(seed)
+        for case in cases:
+            case.seed = seed
+        return cases
 
     def expected(self, case: Case) -> Any:
         if case._expected is None:

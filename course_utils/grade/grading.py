@@ -89,7 +89,7 @@ def judge_exercise(ex: str, plan: NotebookPlan, raw_cases: Any, notes: list[str]
         calls = _forbidden_calls(raw, ex_plan.forbidden)
         if calls:
             names = ", ".join(f"`torch.{c}`" for c in calls)
-            outcomes.append(CaseOutcome(case.label, case.group, False,
+            outcomes.append(CaseOutcome(case.shown_label(), case.group, False,
                             f"your function calls PyTorch's fused recurrent kernel ({names}, e.g. "
                             "through torch.nn.LSTM): this exercise asks you to write the "
                             "recurrence yourself", "called a fused RNN kernel"))
@@ -97,7 +97,7 @@ def judge_exercise(ex: str, plan: NotebookPlan, raw_cases: Any, notes: list[str]
         try:
             outcomes.append(judge(spec, case, _outcome(raw, spec.arg_names)))
         except Exception as exc:  # noqa: BLE001 - whatever came back, it is a failed case
-            outcomes.append(CaseOutcome(case.label, case.group, False, "the returned value could "
+            outcomes.append(CaseOutcome(case.shown_label(), case.group, False, "the returned value could "
                                         f"not be judged ({type(exc).__name__})"))
     result = summarize(spec, outcomes, hidden=plan.hidden)
     n_pass = sum(o.passed for o in outcomes)

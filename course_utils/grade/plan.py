@@ -41,11 +41,6 @@ class NotebookPlan:
     hidden: bool
 
 
-def hide_seed(label: str) -> str:
-    """A case label as shown for a hidden case (the seed is the secret)."""
-    return re.sub(r"seed\s*-?\d+", "hidden seed", label)
-
-
 def _has_tensor(tree: Any) -> bool:
     if isinstance(tree, dict):
         return tree.get("torch") is True or any(_has_tensor(v) for v in tree.values())
@@ -63,7 +58,7 @@ def _exercise_plan(spec: Any, seed: int | None, context: list[str],
         modules.add("torch")
     for j, case in enumerate(cases):
         if seed is not None:
-            case.label, case.group = hide_seed(case.label), "hidden"
+            case.group = "hidden"  # its seed (a field, never in the label) is then not shown
         spec.expected(case)  # computed once, here, in the grader process
         if case.source is not None:
             payloads.append({"source": case.source})

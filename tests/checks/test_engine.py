@@ -389,3 +389,18 @@ def test_error_raised_in_case_built_code_points_at_the_learner_line():
     result = run_spec(spec, learner)
     assert "probe moved two entries" in result.message
     assert "in learner" in result.message and "value = f(x)" in result.message
+
+
+def test_cases_carry_their_seed_as_a_field_and_labels_never_contain_it():
+    """The grader hides a hidden seed by marking cases hidden; no label may spell it out."""
+    from course_utils.checks import SPECS
+
+    secret = 987654321
+    for spec in SPECS.values():
+        for case in spec.cases(secret):
+            assert case.seed == secret, spec.id
+            assert str(secret) not in case.label, (spec.id, case.label)
+            case.group = "hidden"
+            assert str(secret) not in case.shown_label(), (spec.id, case.label)
+        public = spec.cases()
+        assert all(c.shown_label().endswith(f"seed {spec.public_seed}") for c in public), spec.id

@@ -26,10 +26,10 @@ def _cases(seed: int) -> list[Case]:
     cases = []
     for i, shape in enumerate(shapes):
         rng = rng_for(seed, i)
-        cases.append(Case(f"shape {shape}, seed {seed}", (rng.normal(0.0, 3.0, shape),)))
+        cases.append(Case(f"shape {shape}", (rng.normal(0.0, 3.0, shape),)))
     rng = rng_for(seed, len(shapes))
     tails = np.concatenate([TAILS, rng.uniform(-1000.0, 1000.0, 8)])
-    cases.append(Case(f"shape (3, 6), |a| up to 1000, seed {seed}",
+    cases.append(Case("shape (3, 6), |a| up to 1000",
                       (rng.permutation(tails).reshape(3, 6),)))
     return cases
 

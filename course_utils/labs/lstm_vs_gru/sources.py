@@ -101,7 +101,8 @@ def claim_memory(ev: L.Evidence) -> list[str]:
                f"{w['H', 'on']} at equal H and {w['params', 'on']} at equal parameters; with "
                f"oneDNN off {w['H', 'off']} and {w['params', 'off']}")
     if w["H", "on"] != w["H", "off"]:
-        verdict += " — the difference is oneDNN's workspace, a property of the backend, not the cell"
+        verdict += (" — the difference is oneDNN's workspace, a property of the backend, "
+                    "not the cell")
     return [claim, measure + gpu, verdict]
 
 

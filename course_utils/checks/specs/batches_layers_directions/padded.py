@@ -44,7 +44,7 @@ def make_cases(seed: int, group: str = "public") -> list[Case]:
         h0 = rng.normal(0.0, 0.8, size=(B, H))
         c0 = rng.normal(size=(B, H))
         params = random_params(rng, 4, I, H)
-        label = f"T={T}, B={B}, I={I}, H={H}, lengths={list(lengths)}, seed {seed}"
+        label = f"T={T}, B={B}, I={I}, H={H}, lengths={list(lengths)}"
         cases.append(Case(label, (x, np.array(lengths, dtype=np.int64), h0, c0, *params),
                           group=group, dims={"T": T, "B": B, "I": I, "H": H}))
     return cases

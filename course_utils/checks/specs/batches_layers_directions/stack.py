@@ -51,8 +51,7 @@ def make_cases(seed: int, group: str = "public") -> list[Case]:
         c0 = rng.normal(size=(L * D, B, H))
         params = [random_params(rng, 4, I if k == 0 else D * H, H)
                   for k in range(L) for _ in range(D)]
-        label = (f"num_layers={L}, bidirectional={bi}, T={T}, B={B}, I={I}, H={H}, "
-                 f"seed {seed}")
+        label = f"num_layers={L}, bidirectional={bi}, T={T}, B={B}, I={I}, H={H}"
         cases.append(Case(label, (x, h0, c0, params, L, bi), group=group,
                           dims={"T": T, "B": B, "I": I, "H": H}))
     return cases
