@@ -8,7 +8,8 @@ Layout (one room per idea)
 checks     ``check_<exercise id>(fn)`` per exercise: the engine, and ``checks/specs/<notebook>.py``
 exercises  the registry: exercise id -> notebook, title, points, spec
 grade      sandboxed grading of a class (``python -m course_utils grade ...``)
-labs       ``labs/<notebook slug>.py``: the helpers, explorers and experiments of one notebook
+labs       ``labs/<notebook slug>.py`` (a package where one file would pass ~300 lines): the
+           helpers, explorers and experiments of one notebook
 lib        what several notebooks share: tasks, train, fast_rnn, measure, counts, results
 tools      ``build``, ``sweep``, ``bench``: the maintainers' commands
 setup      ``setup_notebook()``, the first cell of every notebook

@@ -132,12 +132,17 @@ def _write_atomic(name: str, text: str) -> None:
     _REPLACE(tmp, name)
 
 
-def _reap() -> None:
-    """As PID 1, collect the processes the exercise left (reparented here, then killed)."""
+def _reap(timeout: float = 5.0) -> None:
+    """As PID 1, collect the processes the exercise left (reparented here, then killed), and
+    wait until they are gone: a SIGKILLed process on a loaded CPU may still be running for a
+    moment, and nothing of one exercise may overlap the next."""
+    deadline = time.monotonic() + timeout
     while True:
         try:
             if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                return
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.002)
         except ChildProcessError:
             return
 

@@ -117,7 +117,7 @@ class FastRNN(nn.Module):
             nn.init.uniform_(p, -bound, bound)
 
     @classmethod
-    def from_torch(cls, module: nn.LSTM | nn.GRU) -> "FastRNN":
+    def from_torch(cls, module: nn.LSTM | nn.GRU) -> FastRNN:
         """A FastRNN that *shares* the parameters of a one-layer, unidirectional nn.LSTM/GRU."""
         if module.num_layers != 1 or module.bidirectional or module.batch_first or module.proj_size:
             raise ValueError("FastRNN mirrors one-layer, unidirectional, time-major modules only")

@@ -22,6 +22,9 @@ MAKERS: dict[str, str] = {
         "python -m course_utils sweep --suite distance --out results/sweeps/distance_cpu.json",
     "sweeps/adding_copy_cpu.json":
         "python -m course_utils sweep --out results/sweeps/adding_copy_cpu.json",
+    "sweeps/charlm_cpu.json":
+        "python -m course_utils sweep --suite charlm --updates 300 --seeds 2 "
+        "--out results/sweeps/charlm_cpu.json",
     "sweeps/counting_cpu.json":
         "python -m course_utils sweep --suite counting --out results/sweeps/counting_cpu.json",
     "gpu_*.json": "python -m course_utils bench --device cuda",

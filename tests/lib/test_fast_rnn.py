@@ -27,7 +27,8 @@ def test_lstm_hoisted_matches_nn_lstm_forward_and_backward(shape, bias):
     h0 = torch.randn(B, H, dtype=torch.float64, generator=g, requires_grad=True)
     c0 = torch.randn(B, H, dtype=torch.float64, generator=g, requires_grad=True)
     grad_out = torch.randn(T, B, H, dtype=torch.float64, generator=g)
-    params = [ref.weight_ih_l0, ref.weight_hh_l0] + ([ref.bias_ih_l0, ref.bias_hh_l0] if bias else [None, None])
+    biases = [ref.bias_ih_l0, ref.bias_hh_l0] if bias else [None, None]
+    params = [ref.weight_ih_l0, ref.weight_hh_l0] + biases
 
     out, (h, c) = lstm_hoisted(x, h0, c0, *params)
     exp, (eh, ec) = ref(x, (h0[None], c0[None]))

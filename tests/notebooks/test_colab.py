@@ -13,7 +13,7 @@ A stand-in for a Colab runtime is built in a temporary folder:
 - a git repository holding the working tree's course files, standing in for the GitHub one.
 
 Then notebook 00 runs in that venv's kernel, starting with its real setup cell (the build's
-:func:`~course_utils.tools.build.setup_block`), in which only the repository address (a
+:func:`~course_utils.tools.colab.setup_block`), in which only the repository address (a
 ``file://`` URL instead of GitHub) and ``/content`` (a temporary folder) are replaced.
 Afterwards numpy and torch are the ones installed before, ``course_utils`` imports from the
 clone, no test-only package was installed, and the notebook ran without an error.
@@ -40,7 +40,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.tools.build import COLAB_DIR, repo_url, setup_block
+from course_utils.tools.colab import COLAB_DIR, repo_url, setup_block
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "solutions" / "00_setup.ipynb"
