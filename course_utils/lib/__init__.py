@@ -1,2 +1,4 @@
-"""What several notebooks share: data (``tasks``), training (``train``), the fast LSTM
-(``fast_rnn``), measuring (``measure``), counting (``counts``) and committed results (``results``)."""
+"""What several notebooks share: data (``tasks``, ``text``), training (``train``), the fast LSTM
+(``fast_rnn``), measuring (``measure`` time and machine, ``memory`` bytes saved for backward),
+counting (``counts``), committed results (``results``, ``runs``) and prediction prompts
+(``predict``)."""

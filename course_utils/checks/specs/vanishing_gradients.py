@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..backward import make_diagnose
 from ..recurrent import rng_for, seq_cases, torch_module
 from ..spec import Case, Mistake, Spec
 
@@ -142,45 +143,8 @@ SPEC = Spec(id="rnn_backward", title="backpropagation through time for the tanh 
 SPECS = [SPEC]
 
 
-# --------------------------------------------------------------------------- diagnosis
-def _close(got: np.ndarray, exp: np.ndarray) -> np.ndarray:
-    return np.isclose(got, exp, rtol=SPEC.rtol, atol=SPEC.atol) & np.isfinite(got)
-
-
-def diagnose(got: dict[str, np.ndarray], exp: dict[str, np.ndarray], brief: bool = False) -> str:
-    """Which gradients are wrong, and where ``dx`` first goes wrong counting back from the end.
-
-    ``got`` / ``exp`` map leaf names (``dx`` ...) to arrays of the expected shapes. ``brief``
-    leaves out the error sizes and the hints (used after a named mistake).
-    """
-    wrong = [n for n in exp if not bool(_close(got[n], exp[n]).all())]
-    right = [n for n in exp if n not in wrong]
-    if brief:
-        head = f"wrong: {', '.join(wrong)}"
-    else:
-        err = {n: float(np.nanmax(np.abs(got[n] - exp[n]))) for n in wrong}
-        listed = ", ".join(f"{n} (max abs error {err[n]:.3g})" for n in wrong)
-        head = f"wrong gradient{'s' if len(wrong) > 1 else ''}: {listed}"
-    if right:
-        head += f"; right: {', '.join(right)}"
-    parts = [head]
-    if "dx" in wrong:
-        T = exp["dx"].shape[0]
-        ok_step = _close(got["dx"], exp["dx"]).reshape(T, -1).all(axis=1)   # (T,)
-        k = 0
-        while ok_step[T - 1 - k]:
-            k += 1
-        t = T - 1 - k
-        if k == 0:
-            parts.append(f"dx already differs at the last step (t={t})" + ("" if brief else
-                         ", so the error is inside one step (the tanh derivative or the products "
-                         "with W_ih), not in what flows back in time"))
-        else:
-            parts.append(f"dx is right for the last {k} step{'s' if k > 1 else ''} and first "
-                         f"differs {k + 1} steps from the end (t={t})" + ("" if brief else
-                         ": the gradient carried back from later steps (dh_next = da @ W_hh) "
-                         "is where to look"))
-    return "; ".join(parts)
-
-
-SPEC.diagnose = diagnose
+SPEC.diagnose = make_diagnose(
+    SPEC.rtol, SPEC.atol,
+    step_hint="(the tanh derivative or the products with W_ih), not in what flows back in time",
+    carry_hint="the gradient carried back from later steps (dh_next = da @ W_hh) is where to look")
+diagnose = SPEC.diagnose

@@ -26,9 +26,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ....lib.measure import torch_threads
+from ...backward import make_diagnose
 from ...recurrent import sigmoid, torch_module
 from ...spec import Mistake, Spec
-from .common import backward_cases, make_diagnose
+from .common import backward_cases
 
 ARGS = ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh", "grad_output")
 KEYS = ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh")
@@ -137,5 +138,5 @@ SPEC = Spec(id="gru_backward", title="backpropagation through time for the GRU (
             rtol=1e-4, atol=1e-5, points=4)
 SPEC.diagnose = make_diagnose(
     SPEC.rtol, SPEC.atol,
-    step_hint="a gate derivative, the reset product, or the products with W_ih",
+    step_hint="(a gate derivative, the reset product, or the products with W_ih)",
     carry_hint="what is sent back to h_{t-1} (dh * z + dgh @ W_hh) is where to look")

@@ -25,9 +25,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ....lib.measure import torch_threads
+from ...backward import make_diagnose
 from ...recurrent import sigmoid, torch_module
 from ...spec import Mistake, Spec
-from .common import backward_cases, make_diagnose
+from .common import backward_cases
 
 ARGS = ("x", "h0", "c0", "W_ih", "W_hh", "b_ih", "b_hh", "grad_output")
 KEYS = ("x", "h0", "c0", "W_ih", "W_hh", "b_ih", "b_hh")
@@ -134,6 +135,6 @@ SPEC = Spec(id="lstm_backward", title="backpropagation through time for the LSTM
             rtol=1e-4, atol=1e-5, points=4)
 SPEC.diagnose = make_diagnose(
     SPEC.rtol, SPEC.atol,
-    step_hint="a gate derivative, the products with W_ih, or the order of the gate blocks",
+    step_hint="(a gate derivative, the products with W_ih, or the order of the gate blocks)",
     carry_hint="what is carried back in time (dh_next = da @ W_hh and dc_next = dc * f) is "
                "where to look")
