@@ -39,16 +39,17 @@ TIMEOUT = "20"
 SEED = "4242"
 ZEROS = "    return np.zeros((x.shape[0],) + h0.shape), np.zeros(h0.shape)\n"
 WALK = '''import os
-def _walk(names, roots=('/work', '/home', '/srv', '/opt', '/tmp', '/root', '/var', '/mnt'), depth=6):
+def _walk(names, roots=('/work', '/home', '/srv', '/opt', '/tmp', '/root', '/var', '/mnt',
+                          TOP), depth=6):
     hits = []
-    for root in roots:
+    for root in dict.fromkeys(roots):
         base = root.count('/')
         for top, dirs, files in os.walk(root):
             dirs[:] = [d for d in dirs if d not in ('.venv', '.git', 'node_modules', '__pycache__',
                        'site-packages', 'dist-packages', 'proc')] if top.count('/') - base < depth else []
             hits += [os.path.join(top, n) for n in dirs + files if n in names]
     return hits
-'''
+'''.replace("TOP", repr("/" + ROOT.parts[1]))  # wherever the course is checked out
 SOLUTION_ON_DISK = WALK + '''import json
 def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     for path in _walk({'01_rnn_basics.ipynb'}):
@@ -171,7 +172,9 @@ def make_class(base: Path, out: Path, names: list[str] | None = None) -> Path:
 
 
 def _cleanup() -> None:
-    for path in [*ROOT.joinpath("course_utils", "grade").glob(f"*.pwned-{TAG}"),
+    walk: dict = {}
+    exec(WALK, walk)  # unsandboxed, PATCHES_GRADER marks every copy of the grader it can find
+    for path in [*(Path(p + f".pwned-{TAG}") for p in walk["_walk"]({"grading.py", "runner.py"})),
                  *(Path(d) / f"persist-{TAG}" for d in ("/run/lock", "/var/tmp", "/dev/shm",
                                                         "/tmp", "/var/lock")),
                  Path(f"/tmp/late-{TAG}")]:
