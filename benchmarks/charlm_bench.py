@@ -1,6 +1,7 @@
 """Benchmark of notebook 07's live LSTM: bits/char on validation after 60 s of training.
 
     python benchmarks/charlm_bench.py [--seconds 60] [--threads 1] [--lr 1e-2] [--loop reference]
+    python benchmarks/charlm_bench.py --seconds 600 --out results/charlm_best_cpu.json   # 10 min
 
 Trains the notebook's model (embedding 64, one nn.LSTM layer of 256, T = 100, B = 64, Adam 1e-2,
 clipping at 1) with the ``train_tbptt`` of ``solutions/07_char_language_model.ipynb`` (the
@@ -9,6 +10,7 @@ for ``--seconds`` of *training* time (validation passes are not counted), then p
 line: the bits/char on the whole validation text, the updates done, when the validation subset
 first reached 2.0 bits/char, the machine and its load average (a shared CPU makes every figure
 an upper bound), and the best model of the committed sweep ``results/sweeps/charlm_cpu.json``.
+With ``--out`` the same figures, the training curve and two samples (T = 0.5, 1.0) go to a file.
 Target (issue 14): <= 2.0 bits/char within 60 s on 2 cores. Not a test: nothing is asserted.
 """
 
@@ -56,12 +58,14 @@ def main(argv: list[str] | None = None) -> int:
                    help="torch threads (the notebook's 1; on a busy CPU more threads spin-wait)")
     p.add_argument("--loop", choices=("solution", "reference"), default="solution")
     p.add_argument("--lr", type=float, default=1e-2, help="Adam's learning rate (the notebook's)")
+    p.add_argument("--out", help="also write the JSON (with the command) to this file")
     args = p.parse_args(argv)
     import torch
 
     from course_utils.checks.specs.char_language_model.batches import ref_tbptt_batches
+    from course_utils.checks.specs.char_language_model.sampling import ref_next_char_probs
     from course_utils.checks.specs.char_language_model.training import ref_train_tbptt
-    from course_utils.labs.char_language_model import char_model, evaluate_bits, fit
+    from course_utils.labs.char_language_model import char_model, evaluate_bits, fit, generate
     from course_utils.lib.measure import machine_info
     from course_utils.lib.text import load_corpus
 
@@ -85,6 +89,14 @@ def main(argv: list[str] | None = None) -> int:
            "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
            "machine": machine_info(), "best_of_committed_sweep": best_of_sweep()}
     print(json.dumps(out))
+    if args.out:
+        command = "python benchmarks/charlm_bench.py " + " ".join(
+            sys.argv[1:] if argv is None else argv)
+        samples = {str(t): generate(model, corpus.encode, corpus.decode, ref_next_char_probs,
+                                    prompt="The ", n=300, temperature=t, seed=0)
+                   for t in (0.5, 1.0)}
+        Path(args.out).write_text(json.dumps({"command": command, **out, "samples": samples,
+                                              "history": hist.to_dict()}, indent=1) + "\n")
     return 0
 
 

@@ -25,6 +25,8 @@ MAKERS: dict[str, str] = {
     "sweeps/charlm_cpu.json":
         "python -m course_utils sweep --suite charlm --updates 300 --seeds 2 "
         "--out results/sweeps/charlm_cpu.json",
+    "charlm_best_cpu.json":
+        "python benchmarks/charlm_bench.py --seconds 600 --out results/charlm_best_cpu.json",
     "sweeps/counting_cpu.json":
         "python -m course_utils sweep --suite counting --out results/sweeps/counting_cpu.json",
     "gpu_*.json": "python -m course_utils bench --device cuda",
