@@ -157,6 +157,10 @@ def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
         return fail(f"your function modified its input {names} in place (e.g. `+=` or `[...] =` "
                     "on an argument); the caller's arrays must stay unchanged — build new arrays "
                     "instead", "modified an input in place")
+    if spec.check_types is not None:
+        wrong_type = spec.check_types(case, outcome.value)
+        if wrong_type:
+            return fail(*wrong_type)
     exp = expected_leaves(spec, case)
     try:
         got = flatten(spec.output, outcome.value)
@@ -215,7 +219,14 @@ def run_spec(spec: Spec, fn: Any, seed: int | None = None) -> CheckResult:
                                f"{type_name(fn)} — pass the function itself, without calling it")
         cases = spec.cases(seed)
         outcomes = [judge(spec, c, call_safely(fn, c, spec.arg_names)) for c in cases]
-        return summarize(spec, outcomes, hidden=seed is not None and seed != spec.public_seed)
+        result = summarize(spec, outcomes, hidden=seed is not None and seed != spec.public_seed)
+        if result.passed and spec.probe is not None:  # notebook only: how, not just what
+            hint = spec.probe(fn)
+            if hint:
+                return CheckResult(spec.id, False, f"{hint[0]} [the values of all {len(outcomes)} "
+                                   "cases are right]", status=FAILED, mistake=hint[1],
+                                   cases=outcomes)
+        return result
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - a checker never raises

@@ -142,6 +142,15 @@ class Spec:
     # finite but some value is wrong: diagnose(got, expected, brief) -> text or None, with
     # got/expected as {leaf name: value}. brief=True after a named mistake (adds *where*).
     diagnose: Callable[[dict[str, Any], dict[str, Any], bool], str | None] | None = None
+    # Optional check of the types the notebook states (dtype of the returned arrays ...), on
+    # the value as returned, before conversion: check_types(case, value) -> (message, mistake
+    # name) or None. Runs in judge(), so the notebook checker and the grader share it.
+    check_types: Callable[[Case, Any], tuple[str, str] | None] | None = None
+    # Optional notebook-only probe of *how* the function computes (GEMMs counted with a
+    # TorchFunctionMode, gradients flowing, another device): probe(fn) -> (message, mistake name)
+    # or None, run by run_spec() once every case passes. Instrumentation inside the learner's
+    # own process is a hint, never a grading rule: the grader does not run it (issue 26).
+    probe: Callable[[Callable[..., Any]], tuple[str, str] | None] | None = None
 
     def cases(self, seed: int | None = None) -> list[Case]:
         """The cases generated from ``seed`` (default: the public seed), each carrying it."""
