@@ -9,10 +9,15 @@ PyTorch, and this module does exactly those two, plus CUDA graphs for the launch
 2. **One fused gate GEMM per step.** The G gates' recurrent products are one
    ``(B, H) @ (H, G*H)`` GEMM (``torch.addmm`` adds the hoisted input part for free), not G
    small ones; the loop is left with one GEMM and a few pointwise ops per step.
-3. **CUDA graphs** (on CUDA only): the ~10 kernel launches per step cost microseconds each in
-   Python; capturing the whole unrolled forward once and replaying it removes that CPU cost.
-   cuDNN's remaining tricks (persistent kernels that keep ``W_hh`` in registers/shared memory
-   across steps, pointwise fusion, streams over layers) need hand-written kernels.
+3. **CUDA graphs** (on CUDA only): the ~10 kernel launches per step cost microseconds each
+   from Python; capturing the whole unrolled forward once and replaying it turns them into one
+   launch call from the CPU. That *reduces* launch cost, it does not remove it: the GPU still
+   runs every captured kernel one after another, each with its own small start-up latency.
+   The capture here is inference-only (no_grad; :func:`graphed_module` graphs training).
+   cuDNN's other tricks: pointwise fusion needs no hand-written kernel (``torch.compile``'s
+   Inductor and TorchScript's fusers generate fused gate kernels); persistent kernels that keep
+   ``W_hh`` on chip across steps (Diamos et al. 2016) do, and PyTorch asks cuDNN for them only in
+   narrow cases (see ``course_utils.labs.gpu_comparison.cudnn``).
 
 Layout and gate order are torch.nn's (DESIGN.md): ``x`` (T, B, I), ``W_ih`` (G*H, I),
 ``W_hh`` (G*H, H), LSTM gates i, f, g, o; GRU gates r, z, n in the reset-after form

@@ -56,8 +56,12 @@ def metadata(device: str, quick: bool, argv: list[str]) -> dict[str, Any]:
 
 def run(device: str = "cpu", quick: bool = False, argv: list[str] | None = None,
         progress: Callable[..., Any] | None = None, parts: tuple[str, ...] = PARTS,
-        threads: int | None = None) -> dict[str, Any]:
-    """Run the benchmark and return the results dict (the JSON that :func:`main` writes)."""
+        threads: int | None = None, peaks: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the benchmark and return the results dict (the JSON that :func:`main` writes).
+
+    ``peaks``: the result of :func:`.workloads.measure_peaks` measured just before with the same
+    plan, reused instead of measured again (a notebook that draws the roofline first then shows
+    one set of peaks, not two that differ by the machine's noise)."""
     import torch
 
     if device == "cuda" and not torch.cuda.is_available():
@@ -68,7 +72,7 @@ def run(device: str = "cpu", quick: bool = False, argv: list[str] | None = None,
         results: dict[str, Any] = {"schema": SCHEMA, "meta": metadata(device, quick, argv or []),
                                    "plan": plan.as_dict()}
         ctx = workloads.Context(device, plan, progress=progress or workloads.no_bar)
-        ctx.peaks = results["peaks"] = workloads.measure_peaks(device, plan)
+        ctx.peaks = results["peaks"] = peaks or workloads.measure_peaks(device, plan)
         if "grid" in parts:
             results["grid"] = workloads.run_grid(ctx)
             results["gru_lstm_ratios"] = workloads.gru_lstm_ratios(results["grid"])
