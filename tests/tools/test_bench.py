@@ -193,3 +193,9 @@ def test_quick_cuda_run_records_gpu_metadata_memory_and_graph():
     assert all(e["peak_mem_mib"] > 0 for e in r["grid"])
     impls = {e["impl"] for e in r["ladder"]["entries"]}
     assert {"torch.nn (cuDNN)", "torch.nn, cuDNN off", "course fast + CUDA graph"} <= impls
+
+
+def test_a_run_can_reuse_the_peaks_it_is_given():
+    peaks = {"matmul": {"fp32": {"tflops": 1.0, "n": 8}}, "copy_bandwidth_gbs": 2.0}
+    r = bench.run("cpu", quick=True, parts=(), peaks=peaks)
+    assert r["peaks"] is peaks  # one measurement, shown once (the notebook's roofline first)
