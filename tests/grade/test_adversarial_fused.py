@@ -63,10 +63,31 @@ CHEATS = {"nn_lstm": NN_LSTM, "vf_lstm": VF_LSTM, "pops_then_fused": POPS_THEN_F
 FULL = {"correct": CORRECT, "correct_pops_modes": CORRECT_POPS}
 
 
+TIME_SHARES = """def time_shares(ops, wall_ms):
+    out = dict.fromkeys(("gemm", "pointwise", "fused_rnn", "other_ops"), 0.0)
+    for name, self_ms, _, _ in ops:
+        key = ("gemm" if name in GEMM_OPS else "pointwise" if name in POINTWISE_OPS
+               else "fused_rnn" if name in FUSED_RNN_OPS else "other_ops")
+        out[key] += self_ms
+    inside = sum(out.values())
+    out = {k: v / wall_ms for k, v in out.items()}
+    out["outside_ops"] = 1 - inside / wall_ms
+    return out
+"""
+
+
 def _nb(cell: str) -> dict:
-    nb = notebook([code("import torch\n" + cell, "lstm_forward_hoisted")])
+    cells = [code("import torch\n" + cell, "lstm_forward_hoisted")]
+    if cell == CORRECT:  # the second exercise too: its op-name sets come from the grader-context
+        cells.append(code(TIME_SHARES, "time_shares"))
+    nb = notebook(cells)
     nb["cells"][2]["source"] = "import torch"
     return nb
+
+
+def _entry(out, name: str, exercise: str = "lstm_forward_hoisted") -> dict:
+    rec = record(out, f"{name}/{NB}.ipynb")
+    return next(e for e in rec["exercises"] if e["id"] == exercise)
 
 
 pytestmark = pytest.mark.skipif(layout.bwrap_path() is None,
@@ -97,7 +118,7 @@ def graded(request, tmp_path_factory):
 @pytest.mark.parametrize("name", list(CHEATS))
 def test_fused_calls_get_no_points(graded, name):
     out, table = graded
-    entry = record(out, f"{name}/{NB}.ipynb")["exercises"][0]
+    entry = _entry(out, name)
     assert entry["score"] == 0 and table[f"{name}/{NB}.ipynb"]["total"] == "0", entry
     assert "no peepholes" in entry["message"], entry["message"]  # named, not just failed
 
@@ -105,9 +126,14 @@ def test_fused_calls_get_no_points(graded, name):
 @pytest.mark.parametrize("name", list(FULL))
 def test_the_correct_variant_gets_full_marks(graded, name):
     out, table = graded
-    entry = record(out, f"{name}/{NB}.ipynb")["exercises"][0]
+    entry = _entry(out, name)
     assert entry["score"] == entry["max_score"] == 3 and entry["status"] == "passed", entry
-    assert table[f"{name}/{NB}.ipynb"]["total"] == "3"
+    shares = _entry(out, name, "time_shares")
+    if name == "correct":  # the profiler-table exercise, graded in the sandbox too
+        assert shares["score"] == shares["max_score"] == 2, shares
+        assert table[f"{name}/{NB}.ipynb"]["total"] == "5"
+    else:
+        assert shares["score"] == 0 and table[f"{name}/{NB}.ipynb"]["total"] == "3"
 
 
 def _function(cell: str):

@@ -83,8 +83,9 @@ def _quiet_stderr_fd() -> Iterator[None]:
 
 def profile_ops(call: Callable[[], Any], device: str, calls: int = 3) -> dict[str, Any]:
     """``calls`` calls of ``call`` (after one warm-up) under ``torch.profiler``: ``ops`` =
-    [(name, self ms, calls per call)] sorted by self time, ``op_ms`` their sum, ``wall_ms`` the
-    wall time per call under the profiler (which slows small ops: read shares, not times)."""
+    [(name, self ms, total ms, calls)] per call (self: in the op itself; total: with the ops it
+    called), sorted by self time; ``op_ms`` the sum of self times, ``wall_ms`` the wall time per
+    call under the profiler (which slows small ops: read shares, not times)."""
     import time
 
     import torch
@@ -101,18 +102,18 @@ def profile_ops(call: Callable[[], Any], device: str, calls: int = 3) -> dict[st
             if device == "cuda":
                 torch.cuda.synchronize()
             wall = (time.perf_counter() - t0) * 1e3 / calls
-    rows = [(e.key, e.self_cpu_time_total / 1e3 / calls, round(e.count / calls))
-            for e in prof.key_averages()]
+    rows = [(e.key, e.self_cpu_time_total / 1e3 / calls, e.cpu_time_total / 1e3 / calls,
+             round(e.count / calls)) for e in prof.key_averages()]
     rows.sort(key=lambda r: -r[1])
     return {"ops": rows, "op_ms": sum(r[1] for r in rows), "wall_ms": wall,
-            "calls": sum(r[2] for r in rows)}
+            "calls": sum(r[3] for r in rows)}
 
 
 def profile_line(name: str, p: dict[str, Any]) -> str:
     """"<name>: 1234 op calls; top aten::addmm (65 calls) 80% of op time; ..."""
     top = p["ops"][:2]
     tops = "; ".join(f"{n} ({c} call{'s' if c != 1 else ''}) {ms / p['op_ms']:.0%}"
-                     for n, ms, c in top)
+                     for n, ms, _, c in top)
     return f"  {name:<34} {p['calls']:5d} op calls; by self time: {tops} of op time"
 
 
@@ -125,6 +126,15 @@ def backend_split(ms: dict[str, float], device: str) -> str:
         return (f"here the Python loop is not slower than nn.LSTM with {lib} "
                 f"({loop:.2f} vs {on:.2f} ms): no gap to split")
     interp = (loop - off) / gap
+    if interp <= 0:
+        return (f"of the gap between the hoisted Python loop and nn.LSTM with {lib} "
+                f"({loop:.2f} vs {on:.2f} ms), none is measurably the interpreter: the Python "
+                f"loop is no slower than nn.LSTM with {lib} off ({off:.2f} ms, the same ops from "
+                f"C++), so the gap is {lib}'s fused kernel")
+    if interp >= 1:
+        return (f"the whole gap between the hoisted Python loop and nn.LSTM with {lib} "
+                f"({loop:.2f} vs {on:.2f} ms) is the interpreter here: nn.LSTM with {lib} off "
+                f"({off:.2f} ms, the same ops from C++) is as fast as with it")
     return (f"of the gap between the hoisted Python loop and nn.LSTM with {lib} "
             f"({loop:.2f} vs {on:.2f} ms), {interp:.0%} is the interpreter (Python loop vs "
             f"nn.LSTM with {lib} off: the same ops from C++) and {1 - interp:.0%} is {lib}'s "

@@ -25,6 +25,7 @@ from typing import Any
 from ...recurrent import DIMS, random_params, rng_for
 from ...spec import Case, Mistake, Spec
 from .probe import FUSED_RNN, probe_hoisted
+from .profile import SPEC as TIME_SHARES
 
 __all__ = ["ARGS", "FUSED_RNN", "SPECS", "make_cases", "ref_lstm_forward_hoisted"]
 
@@ -224,4 +225,5 @@ SPECS = [
          make_cases=make_cases, reference=ref_lstm_forward_hoisted, mistakes=MISTAKES,
          time_axis={"output": 0}, initial_state=("h0", "c0"), points=3,
          sandbox_modules=("torch",), check_types=check_dtypes, probe=probe_hoisted),
+    TIME_SHARES,
 ]
