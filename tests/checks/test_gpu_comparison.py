@@ -536,3 +536,21 @@ def test_reference_matches_a_numpy_float64_loop():
     out, (h_n, c_n) = spec.expected(case)
     np.testing.assert_allclose(out.numpy(), np.stack(outs), rtol=1e-12)
     np.testing.assert_allclose(c_n.numpy(), c, rtol=1e-12)
+
+
+def test_the_dtype_rule_is_the_graders_too():
+    """The grader hands judge() numpy arrays (dtype kept, torch-ness lost): the same dtype rule
+    names a float64 answer to the float32 case, and passes the right dtype."""
+    from course_utils.checks import judge
+    from course_utils.checks.spec import Outcome
+
+    spec = get_spec("lstm_forward_hoisted")
+    case = next(c for c in spec.cases() if c.args[0].dtype == torch.float32)
+    out, (h, c) = hoisted_addmm(*case.inputs()[0])
+    as_numpy = (out.numpy(), (h.numpy(), c.numpy()))
+    assert judge(spec, case, Outcome(value=as_numpy)).passed
+    wrong = (out.double().numpy(), (h.numpy(), c.numpy()))
+    verdict = judge(spec, case, Outcome(value=wrong))
+    assert not verdict.passed
+    assert verdict.mistake == "the output's dtype fixed instead of following the input"
+    assert "`output` is torch.float64 for torch.float32 inputs" in verdict.message
