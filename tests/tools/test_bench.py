@@ -199,3 +199,9 @@ def test_a_run_can_reuse_the_peaks_it_is_given():
     peaks = {"matmul": {"fp32": {"tflops": 1.0, "n": 8}}, "copy_bandwidth_gbs": 2.0}
     r = bench.run("cpu", quick=True, parts=(), peaks=peaks)
     assert r["peaks"] is peaks  # one measurement, shown once (the notebook's roofline first)
+
+
+def test_the_cpu_ladder_has_the_library_off_rung(quick_results):
+    impls = {e["impl"] for e in quick_results["ladder"]["entries"]}
+    assert "torch.nn, oneDNN off" in impls  # like with like for the Python loops
+    assert quick_results["ladder"]["fast_forward_ratio_to_torch_nn"]  # still vs the library on

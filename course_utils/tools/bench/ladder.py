@@ -1,7 +1,8 @@
 """The implementation ladder of ``bench``: one LSTM (and GRU), the same weights, several
 implementations at pytorch's fastrnns shape (T = 100, B = 64, I = H = 512 in the full plan).
 
-torch.nn (cuDNN on CUDA), cuDNN disabled (CUDA), a Python loop over nn.LSTMCell / nn.GRUCell,
+torch.nn (cuDNN on CUDA, oneDNN on a CPU), the same with that library off (ATen's own loop, op by
+op: the like-for-like partner of a Python loop), a Python loop over nn.LSTMCell / nn.GRUCell,
 and the course's :mod:`course_utils.lib.fast_rnn` (hoisted input GEMM, fused gate GEMM; its
 forward also captured as a CUDA graph on CUDA). Reference: Appleyard, Kociský & Blunsom (2016),
 arXiv:1604.01946; pytorch/benchmarks fastrnns.
@@ -62,6 +63,7 @@ def _impls(kind: str, ctx: Context) -> tuple[list[Impl], list[Any], Any]:
     """The rungs for ``kind`` (same weights everywhere), their parameters, the fast module."""
     import torch
 
+    from ...labs.gpu_comparison.backends import library_backend
     from ...lib.fast_rnn import FastRNN
 
     cuda, L = ctx.device == "cuda", ctx.plan.ladder
@@ -73,9 +75,9 @@ def _impls(kind: str, ctx: Context) -> tuple[list[Impl], list[Any], Any]:
             getattr(cell, name).copy_(getattr(nn_mod, name + "_l0"))
     fast = FastRNN.from_torch(nn_mod)
     impls = [Impl("torch.nn (cuDNN)" if cuda else "torch.nn", lambda v: nn_mod(v)[0])]
-    if cuda:
-        impls.append(Impl("torch.nn, cuDNN off", lambda v: nn_mod(v)[0],
-                          lambda: torch.backends.cudnn.flags(enabled=False)))
+    lib = "cuDNN" if cuda else "oneDNN"  # nn's fused kernel off: ATen's loop, op by op
+    impls.append(Impl(f"torch.nn, {lib} off", lambda v: nn_mod(v)[0],
+                      lambda: library_backend(ctx.device, enabled=False)))
     impls += [Impl(f"Python loop over nn.{kind.upper()}Cell", _cell_loop(cell, kind)),
               Impl("course fast (hoisted + fused GEMM)", lambda v: fast(v)[0])]
     return impls, list(nn_mod.parameters()) + list(cell.parameters()), fast
