@@ -103,6 +103,9 @@ class Mistake:
     explain: str
     fn: Callable[..., Any]
     in_sequence: bool = True
+    # Optional check of the explanation's factual clauses on the learner's output:
+    # holds({leaf name: value}, *args, **kwargs) -> bool; the mistake is named only when it holds.
+    holds: Callable[..., bool] | None = None
 
 
 @dataclass
@@ -142,6 +145,17 @@ class Spec:
     # finite but some value is wrong: diagnose(got, expected, brief) -> text or None, with
     # got/expected as {leaf name: value}. brief=True after a named mistake (adds *where*).
     diagnose: Callable[[dict[str, Any], dict[str, Any], bool], str | None] | None = None
+    # Optional check of the types the notebook states, on the value exactly as returned:
+    # check_value(value) -> text of the failure (why the type matters) or None.
+    check_value: Callable[[Any], str | None] | None = None
+    # Optional naming from cheap properties of the learner's output, tried before the
+    # catalogue (it sees NaN, wrong shapes and the case's inputs): recognise(got, exp, *args,
+    # **kwargs) -> (mistake name, message) or None, got/exp as {leaf name: value}. Every factual
+    # clause of the message must be checked on ``got`` before it is returned.
+    recognise: Callable[..., tuple[str, str] | None] | None = None
+    # Optional naming of an exception from the case's inputs: explain_error(error text, *args,
+    # **kwargs) -> a hint (appended to the error) or None.
+    explain_error: Callable[..., str | None] | None = None
 
     def cases(self, seed: int | None = None) -> list[Case]:
         """The cases generated from ``seed`` (default: the public seed), each carrying it."""
