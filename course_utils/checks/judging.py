@@ -249,7 +249,7 @@ def _batch_note(outcomes: list[CaseOutcome]) -> str:
     return f"passes at batch 1, fails at batch {listed}; "
 
 
-def _rank_note(outcomes: list[CaseOutcome], hint: bool = True) -> str:
+def _rank_note(outcomes: list[CaseOutcome]) -> str:
     """"passes on 2-D inputs, fails on 3-D inputs" when the cases' inputs differ in their number
     of axes (``Case.dims["ndim"]``) and the verdict splits exactly along it."""
     ranks = sorted({o.rank for o in outcomes if o.rank is not None})
@@ -261,9 +261,7 @@ def _rank_note(outcomes: list[CaseOutcome], hint: bool = True) -> str:
         return ""
     text = (f"passes on {' and '.join(f'{r}-D' for r in sorted(good))} inputs, fails on "
             f"{' and '.join(f'{r}-D' for r in sorted(bad))} inputs")
-    if hint:  # no named mistake: say how a function works whatever the leading axes
-        text += " (work along axis=-1 with `...` indexing, or reshape to (-1, V) first)"
-    return text + "; "
+    return text + " (work along axis=-1 with `...` indexing, or reshape to (-1, V) first); "
 
 
 def summarize(spec: Spec, outcomes: list[CaseOutcome], hidden: bool = False) -> CheckResult:
@@ -280,7 +278,7 @@ def summarize(spec: Spec, outcomes: list[CaseOutcome], hidden: bool = False) -> 
     first = next(o for o in outcomes if not o.passed)
     k = sum(o.passed for o in outcomes)
     msg = (f"{first.message} [case {first.label}; {_batch_note(outcomes)}"
-           f"{_rank_note(outcomes, hint=first.mistake is None)}"
+           f"{'' if first.mistake else _rank_note(outcomes)}"
            f"{k} of {n} {kind} cases passed]")
     return CheckResult(spec.id, False, msg, status=FAILED, mistake=first.mistake, cases=outcomes)
 

@@ -673,22 +673,22 @@ def probs_in_place(logits, temperature=1.0, top_k=None):
     return probs_ok(logits, 1.0, top_k)
 
 
-CORRECT_PROBS = [probs_ok, probs_torch, probs_argpartition_scipy]
+# p ** (1 / T) renormalised IS softmax(z / T): a correct style
+CORRECT_PROBS = [probs_ok, probs_torch, probs_argpartition_scipy, _probs(scale="power")]
 WRONG_PROBS = [
     (_probs(scale="multiply"), ["multiplying by the temperature"]),
     (_probs(renorm=False), ["without renormalising"]),
-    (_probs(scale="power"), ["after the softmax", "p ** (1 / t)", "sharpened"]),
     (probs_power_no_renorm, ["after the softmax"]),
     (_probs(scale="ignore"), ["temperature ignored"]),
-    (_probs(stable="none"), ["maximum"]),
+    (_probs(stable="none"), ["max-subtraction"]),
     (_probs(stable="global"), ["whole-batch", "whole batch", "per row", "per-row"]),
     (_probs(norm_axis=0), ["wrong axis", "last axis"]),
     (_probs(norm_axis="all"), ["whole array", "whole batch", "each row sums"]),
     (_probs(topk="smallest"), ["smallest"]),
-    (_probs(topk="plus1"), ["k + 1", "k+1", "non-zero"]),
-    (_probs(topk="minus1"), ["k - 1", "k-1", "non-zero"]),
-    (_probs(topk="flat"), ["per row", "flattened", "whole batch"]),
-    (_probs(topk="ignore"), ["top_k ignored", "top-k ignored", "non-zero"]),
+    (_probs(topk="plus1"), ["keeps 4 non-zero"]),
+    (_probs(topk="minus1"), ["keeps 2 non-zero"]),
+    (_probs(topk="flat"), ["flattened", "whole batch"]),
+    (_probs(topk="ignore"), ["all 8 entries although top_k"]),
     (probs_in_place, ["in place"]),
 ]
 
