@@ -224,10 +224,11 @@ def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
     if mistake is not None:
         text = f"looks like {mistake.name}: {mistake.explain}"
         if len(found) > 1 and _non_finite(got):
-            # NaN / inf match several mistakes alike: say every explanation that fits
-            text = ("two explanations fit this output: " + "; or ".join(
-                f"{m.name} ({m.explain})" for m in found[:2]))
-            return fail(text, " / ".join(m.name for m in found[:2]))
+            # NaN / inf match several mistakes alike: say each that fits
+            fits = found[:3]
+            text = (f"{len(fits)} explanations fit this output: " + "; or ".join(
+                f"{m.name} ({m.explain})" for m in fits))
+            return fail(text, " / ".join(m.name for m in fits))
         return fail(f"{text} ({detail})" if detail else text, mistake.name)
     if detail:
         return fail(detail)

@@ -323,7 +323,10 @@ def bpc_numpy_scalar_log2(logits, targets):
     return -np.mean(np.take_along_axis(lp, targets[..., None], -1)) / np.log(2)  # np.float64
 
 
-def _bpc(log=np.log, scale=1 / math.log(2), sign=1.0, stable="row", axis=-1, reduce="mean",
+BITS = 1 / math.log(2)
+
+
+def _bpc(log=np.log, scale=BITS, sign=1.0, stable="row", axis=-1, reduce="mean",
          via_softmax=False, out="float", index="take"):
     def fn(logits, targets):
         z = np.asarray(logits, dtype=np.float64)
@@ -771,10 +774,10 @@ def _gru(rule="closest", biases=2, weights="all", tie="small", out="int"):
 
 CORRECT_GRU = [gru_linear_search, gru_torch_counts, gru_numpy_roots, _gru()]
 WRONG_GRU = [
-    (_gru(rule="round"), ["rounding the root", "round(root)", "round(r)"]),
+    (_gru(rule="round"), ["rounding the real root"]),
     (_gru(rule="floor"), ["floor"]),
     (_gru(rule="ceil"), ["ceil"]),
-    (_gru(tie="large"), ["tie", "smaller"]),
+    (_gru(tie="large"), ["tie broken towards the larger"]),
     (_gru(biases=1), ["one bias"]),
     (_gru(biases=0), ["biases ignored"]),
     (_gru(weights="hh"), ["input weights ignored"]),
