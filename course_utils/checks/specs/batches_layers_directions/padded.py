@@ -36,11 +36,26 @@ CONFIGS: tuple[tuple[int, int, int, int, tuple[int, ...]], ...] = (
     (8, 5, 6, 3, (2, 8, 1, 5, 3)))
 
 
+def _draw_lengths(rng: np.random.Generator, T: int, like: tuple[int, ...]) -> tuple[int, ...]:
+    """Distinct lengths in 1..T, unsorted, with 1 and T present wherever ``like`` has them
+    (a lone sequence stays shorter than T when ``like``'s is)."""
+    B = len(like)
+    must = [v for v in (1, T) if v in like]
+    while True:
+        rest = rng.choice(np.arange(2, T), B - len(must), replace=False).tolist() \
+            if B > len(must) else []
+        drawn = [int(v) for v in rng.permutation(must + rest)]
+        if B == 1 or drawn != sorted(drawn, reverse=True):
+            return tuple(drawn)
+
+
 def make_cases(seed: int, group: str = "public") -> list[Case]:
     """A padded batch per configuration; the padding holds noise, as a reused buffer would."""
     cases = []
     for n, (T, B, I, H, lengths) in enumerate(CONFIGS):
         rng = rng_for(seed, 700 + n)
+        if seed != 0:  # other seeds draw lengths of the same kind (see _draw_lengths)
+            lengths = _draw_lengths(rng, T, lengths)
         x = rng.normal(size=(T, B, I))                              # (T, B, I), padding = noise
         h0 = rng.normal(0.0, 0.8, size=(B, H))
         c0 = rng.normal(size=(B, H))

@@ -123,7 +123,12 @@ def recognise(got: dict, exp: dict, logits, temperature=1.0, top_k=None):
     if top_k is not None and p.ndim > 1 and not np.all(np.isfinite(p)):
         dead = np.isnan(p).all(axis=-1).reshape(-1)
         live = p.reshape(-1, p.shape[-1])[~dead]
-        if dead.any() and np.all(np.isfinite(live)) and int((live > 0).sum()) == top_k:
+        full = _softmax(np.asarray(logits, dtype=np.float64) / temperature).reshape(-1)
+        chosen = np.zeros(full.size, dtype=bool)
+        chosen[np.argsort(full)[-top_k:]] = True                   # the k largest of the batch
+        chosen = chosen.reshape(-1, p.shape[-1])
+        if dead.any() and np.all(np.isfinite(live)) and np.array_equal(live > 0, chosen[~dead]) \
+                and not chosen[dead].any():
             rows = ", ".join(str(int(i)) for i in np.nonzero(dead)[0])
             return ("top-k over the whole batch", f"the other rows keep {top_k} entries in all "
                     f"and row(s) {rows} none (so 0 / 0 = NaN there after renormalising), "
