@@ -72,3 +72,13 @@ def row_sums_text(p: np.ndarray) -> str | None:
                 "over the whole batch (p.sum() without axis); normalise each row along the "
                 "last axis (p.sum(axis=-1, keepdims=True))")
     return None
+
+
+def both_orders(mistake: Any) -> str:
+    """A gate-order mistake's explanation, with the other cause of the same output: the rows
+    split right but two gates exchanged in the update lines (c = f * c + i * g, h = o * tanh(c))
+    give exactly the same numbers, so the message names both."""
+    if not mistake.name.startswith("gates in the order"):
+        return mistake.explain
+    return (f"{mistake.explain} — or the rows are split right and two gates are exchanged where "
+            "they are used (c = f * c + i * g, h = o * tanh(c)): both give this output")

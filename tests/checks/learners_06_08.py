@@ -28,6 +28,33 @@ def _cell(x_t, h, c, W_ih, W_hh, b_ih, b_hh, order="ifgo"):
     return _sig(blocks["o"]) * np.tanh(c), c
 
 
+def _cell_update_swapped(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
+    """Splits the rows right, but uses o as the candidate and g as the output gate."""
+    i, f, g, o = np.split(x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh, 4, axis=1)
+    c = _sig(f) * c + _sig(i) * np.tanh(o)
+    return _sig(g) * np.tanh(c), c
+
+
+def stack_update_line_swap(x, h0, c0, params, num_layers, bidirectional):
+    D = 2 if bidirectional else 1
+    inp, hs, cs = x, [], []
+    for k in range(num_layers):
+        halves = []
+        for d in range(D):
+            j = k * D + d
+            seq = inp if d == 0 else inp[::-1]
+            h, c, outs = h0[j], c0[j], []
+            for x_t in seq:
+                h, c = _cell_update_swapped(x_t, h, c, *params[j])
+                outs.append(h)
+            out = np.stack(outs)
+            halves.append(out if d == 0 else out[::-1])
+            hs.append(h)
+            cs.append(c)
+        inp = np.concatenate(halves, axis=-1)
+    return inp, (np.stack(hs), np.stack(cs))
+
+
 def _layer(x, h0, c0, W_ih, W_hh, b_ih, b_hh, carry_c=True, order="ifgo"):
     h, c, outs = h0, c0, []
     for x_t in x:
@@ -176,6 +203,7 @@ WRONG_STACK = [
     (_stack_wrong(stack_list=True), ["np.stack", "a list"]),
     (_stack_wrong(hn_axis=1), ["along axis 1"]),
     (stack_aliased_buffer, ["same array", "alias", "in place"]),
+    (stack_update_line_swap, ["exchanged where they are used"]),
 ]
 
 

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ...properties import aliased_steps, never_updated, swapped_states
+from ...properties import aliased_steps, both_orders, never_updated, swapped_states
 from ...recurrent import random_params, rng_for, sigmoid, torch_module
 from ...spec import Case, Mistake, Spec
 from ..lstm import CELL_MISTAKES
@@ -175,7 +175,7 @@ PADDED_MISTAKES = [
     Mistake("(h_n, c_n) taken one step before each sequence's end",
             "h_n[b] is the state after lengths[b] steps, i.e. at t = lengths[b] - 1 (output[t] "
             "is the state after step t)", _padded(final="early")),
-] + [Mistake(f"{m.name} (inside the time step)", m.explain, _padded(step=m.fn))
+] + [Mistake(f"{m.name} (inside the time step)", both_orders(m), _padded(step=m.fn))
      for m in CELL_MISTAKES]
 
 

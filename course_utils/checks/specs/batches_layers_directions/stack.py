@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ...properties import aliased_steps, never_updated, swapped_states
+from ...properties import aliased_steps, both_orders, never_updated, swapped_states
 from ...recurrent import random_params, rng_for, sigmoid, unroll
 from ...spec import Case, Mistake, Spec
 from ..lstm import CELL_MISTAKES, SEQ_MISTAKES
@@ -185,7 +185,7 @@ STACK_MISTAKES = LAYOUT_MISTAKES + [
     Mistake(f"{m.name} (in every layer and direction)", m.explain, _stack(run=m.fn))
     for m in SEQ_MISTAKES[:10]
 ] + [
-    Mistake(f"{m.name} (inside the time step)", m.explain,
+    Mistake(f"{m.name} (inside the time step)", both_orders(m),
             _stack(run=unroll(m.fn, lstm=True))) for m in CELL_MISTAKES
 ]
 
