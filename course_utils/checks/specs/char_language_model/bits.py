@@ -128,7 +128,7 @@ def check_value(value) -> str | None:
     if isinstance(value, np.ndarray) or isinstance(value, np.generic):
         return (f"bits_per_char returned a numpy {kind} of shape {np.shape(value)}: return a "
                 "Python float, float(...) of the mean (the notebook's plots and logs expect "
-                "one number)")
+                "one number; a torch tensor sent through the grader arrives as an array)")
     return None
 
 
