@@ -112,8 +112,10 @@ def expected_leaves(spec: Spec, case: Case) -> Leaves:
         return flatten(spec.output, spec.expected(case), where="the reference")
 
 
-def find_mistake(spec: Spec, case: Case, got: Leaves, exp: Leaves) -> Mistake | None:
-    """The first catalogued mistake whose output equals the learner's on this case."""
+def find_mistakes(spec: Spec, case: Case, got: Leaves, exp: Leaves) -> list[Mistake]:
+    """The catalogued mistakes whose output equals the learner's on this case (in catalogue
+    order), each with its ``holds`` check (if any) true on the learner's output."""
+    found: list[Mistake] = []
     for mistake in spec.mistakes:
         try:
             args, kwargs = case.inputs()
@@ -123,9 +125,42 @@ def find_mistake(spec: Spec, case: Case, got: Leaves, exp: Leaves) -> Mistake | 
             continue
         if _all_close(wrong, exp, spec.rtol, spec.atol):
             continue  # indistinguishable from the right answer on this case
-        if _all_same(got, wrong, spec.rtol, spec.atol):
-            return mistake
-    return None
+        if not _all_same(got, wrong, spec.rtol, spec.atol):
+            continue
+        if mistake.holds is not None:
+            try:
+                args, kwargs = case.inputs()
+                with quiet():
+                    if not mistake.holds(dict(got), *args, **kwargs):
+                        continue
+            except Exception:  # noqa: BLE001 - a check that cannot apply: do not claim it
+                continue
+        if all(m.name != mistake.name for m in found):
+            found.append(mistake)
+    return found
+
+
+def find_mistake(spec: Spec, case: Case, got: Leaves, exp: Leaves) -> Mistake | None:
+    """The first catalogued mistake whose output equals the learner's on this case."""
+    found = find_mistakes(spec, case, got, exp)
+    return found[0] if found else None
+
+
+def _non_finite(got: Leaves) -> bool:
+    return any(isinstance(g, np.ndarray) and g.dtype.kind == "f" and not np.all(np.isfinite(g))
+               for _, g in got)
+
+
+def _recognised(spec: Spec, case: Case, got: Leaves, exp: Leaves) -> tuple[str, str] | None:
+    """The spec's naming from cheap output properties (never raises)."""
+    if spec.recognise is None:
+        return None
+    try:
+        args, kwargs = case.inputs()
+        with quiet():
+            return spec.recognise(dict(got), dict(exp), *args, **kwargs)
+    except Exception:  # noqa: BLE001 - a property that cannot be read: say nothing
+        return None
 
 
 def _diagnosis(spec: Spec, got: Leaves, exp: Leaves, brief: bool) -> str | None:
@@ -144,34 +179,57 @@ def _diagnosis(spec: Spec, got: Leaves, exp: Leaves, brief: bool) -> str | None:
 def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
     """Verdict on one case. Plain data in, plain data out; never shows expected values."""
     batch = case.dims.get("B")
+    rank = case.dims.get("ndim")
 
     def fail(message: str, mistake: str | None = None) -> CaseOutcome:
-        return CaseOutcome(case.shown_label(), case.group, False, message, mistake, batch)
+        return CaseOutcome(case.shown_label(), case.group, False, message, mistake, batch, rank)
 
     if outcome.not_implemented:
         return fail("not implemented yet")
     if outcome.error is not None:
-        return fail(f"your function raised {outcome.error}")
+        hint = None
+        if spec.explain_error is not None:
+            try:
+                args, kwargs = case.inputs()
+                hint = spec.explain_error(outcome.error, *args, **kwargs)
+            except Exception:  # noqa: BLE001 - no hint rather than a wrong one
+                hint = None
+        text = f"your function raised {outcome.error}"
+        return fail(f"{text} — {hint}" if hint else text)
     if outcome.mutated:
         names = ", ".join(f"`{n}`" for n in outcome.mutated)
         return fail(f"your function modified its input {names} in place (e.g. `+=` or `[...] =` "
                     "on an argument); the caller's arrays must stay unchanged — build new arrays "
                     "instead", "modified an input in place")
     if spec.check_types is not None:
-        wrong_type = spec.check_types(case, outcome.value)
+        try:
+            wrong_type = spec.check_types(case, outcome.value)
+        except Exception:  # noqa: BLE001 - an unreadable value is judged below
+            wrong_type = None
         if wrong_type:
-            return fail(*wrong_type)
+            return fail(*((wrong_type, "a type the notebook states") if isinstance(wrong_type, str)
+                          else wrong_type))
     exp = expected_leaves(spec, case)
     try:
         got = flatten(spec.output, outcome.value)
     except StructureError as exc:
         return fail(str(exc))
     if _all_close(got, exp, spec.rtol, spec.atol):
-        return CaseOutcome(case.shown_label(), case.group, True, batch=batch)
-    mistake = find_mistake(spec, case, got, exp)
+        return CaseOutcome(case.shown_label(), case.group, True, batch=batch, rank=rank)
+    named = _recognised(spec, case, got, exp)
+    if named is not None:
+        return fail(named[1], named[0])
+    found = find_mistakes(spec, case, got, exp)
+    mistake = found[0] if found else None
     detail = _diagnosis(spec, got, exp, brief=mistake is not None)
     if mistake is not None:
         text = f"looks like {mistake.name}: {mistake.explain}"
+        if len(found) > 1 and _non_finite(got):
+            # NaN / inf match several mistakes alike: say each that fits
+            fits = found[:3]
+            text = (f"{len(fits)} explanations fit this output: " + "; or ".join(
+                f"{m.name} ({m.explain})" for m in fits))
+            return fail(text, " / ".join(m.name for m in fits))
         return fail(f"{text} ({detail})" if detail else text, mistake.name)
     if detail:
         return fail(detail)
@@ -193,6 +251,21 @@ def _batch_note(outcomes: list[CaseOutcome]) -> str:
     return f"passes at batch 1, fails at batch {listed}; "
 
 
+def _rank_note(outcomes: list[CaseOutcome]) -> str:
+    """"passes on 2-D inputs, fails on 3-D inputs" when the cases' inputs differ in their number
+    of axes (``Case.dims["ndim"]``) and the verdict splits exactly along it."""
+    ranks = sorted({o.rank for o in outcomes if o.rank is not None})
+    if len(ranks) < 2:
+        return ""
+    good = {r for r in ranks if all(o.passed for o in outcomes if o.rank == r)}
+    bad = {r for r in ranks if not any(o.passed for o in outcomes if o.rank == r)}
+    if not good or not bad or good | bad != set(ranks):
+        return ""
+    text = (f"passes on {' and '.join(f'{r}-D' for r in sorted(good))} inputs, fails on "
+            f"{' and '.join(f'{r}-D' for r in sorted(bad))} inputs")
+    return text + " (work along axis=-1 with `...` indexing, or reshape to (-1, V) first); "
+
+
 def summarize(spec: Spec, outcomes: list[CaseOutcome], hidden: bool = False) -> CheckResult:
     """The verdicts on all cases -> one :class:`CheckResult` (the first failing case speaks)."""
     n = len(outcomes)
@@ -207,6 +280,7 @@ def summarize(spec: Spec, outcomes: list[CaseOutcome], hidden: bool = False) -> 
     first = next(o for o in outcomes if not o.passed)
     k = sum(o.passed for o in outcomes)
     msg = (f"{first.message} [case {first.label}; {_batch_note(outcomes)}"
+           f"{'' if first.mistake else _rank_note(outcomes)}"
            f"{k} of {n} {kind} cases passed]")
     return CheckResult(spec.id, False, msg, status=FAILED, mistake=first.mistake, cases=outcomes)
 

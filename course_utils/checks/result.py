@@ -33,10 +33,12 @@ class CaseOutcome:
     message: str = ""
     mistake: str | None = None
     batch: int | None = None  # the case's batch size, when it has one
+    rank: int | None = None   # the number of axes of the case's main input, when it varies
 
     def to_dict(self) -> dict[str, Any]:
         return {"label": self.label, "group": self.group, "passed": self.passed,
-                "message": self.message, "mistake": self.mistake, "batch": self.batch}
+                "message": self.message, "mistake": self.mistake, "batch": self.batch,
+                "rank": self.rank}
 
 
 @dataclass

@@ -103,6 +103,9 @@ class Mistake:
     explain: str
     fn: Callable[..., Any]
     in_sequence: bool = True
+    # Optional check of the explanation's factual clauses on the learner's output:
+    # holds({leaf name: value}, *args, **kwargs) -> bool; the mistake is named only when it holds.
+    holds: Callable[..., bool] | None = None
 
 
 @dataclass
@@ -142,15 +145,24 @@ class Spec:
     # finite but some value is wrong: diagnose(got, expected, brief) -> text or None, with
     # got/expected as {leaf name: value}. brief=True after a named mistake (adds *where*).
     diagnose: Callable[[dict[str, Any], dict[str, Any], bool], str | None] | None = None
-    # Optional check of the types the notebook states (dtype of the returned arrays ...), on
-    # the value as returned, before conversion: check_types(case, value) -> (message, mistake
-    # name) or None. Runs in judge(), so the notebook checker and the grader share it.
-    check_types: Callable[[Case, Any], tuple[str, str] | None] | None = None
+    # Optional check of the types the notebook states (a Python float, int arrays, the input's
+    # dtype ...), on the value exactly as returned, before conversion: check_types(case, value)
+    # -> None, or the failure's text (why the type matters; named "a type the notebook states"),
+    # or (text, mistake name). Runs in judge(), so the notebook checker and the grader share it.
+    check_types: Callable[[Case, Any], str | tuple[str, str] | None] | None = None
     # Optional notebook-only probe of *how* the function computes (GEMMs counted with a
     # TorchFunctionMode, gradients flowing, another device): probe(fn) -> (message, mistake name)
     # or None, run by run_spec() once every case passes. Instrumentation inside the learner's
     # own process is a hint, never a grading rule: the grader does not run it (issue 26).
     probe: Callable[[Callable[..., Any]], tuple[str, str] | None] | None = None
+    # Optional naming from cheap properties of the learner's output, tried before the
+    # catalogue (it sees NaN, wrong shapes and the case's inputs): recognise(got, exp, *args,
+    # **kwargs) -> (mistake name, message) or None, got/exp as {leaf name: value}. Every factual
+    # clause of the message must be checked on ``got`` before it is returned.
+    recognise: Callable[..., tuple[str, str] | None] | None = None
+    # Optional naming of an exception from the case's inputs: explain_error(error text, *args,
+    # **kwargs) -> a hint (appended to the error) or None.
+    explain_error: Callable[..., str | None] | None = None
 
     def cases(self, seed: int | None = None) -> list[Case]:
         """The cases generated from ``seed`` (default: the public seed), each carrying it."""

@@ -79,9 +79,17 @@ def bpc_sum(logits, targets):
                                  reduction="sum")) / math.log(2)
 
 
-@pytest.mark.parametrize("fn", [bpc_numpy, bpc_logaddexp_float32, bpc_torch])
+@pytest.mark.parametrize("fn", [bpc_numpy, bpc_logaddexp_float32,
+                                lambda z, y: float(bpc_torch(z, y))])
 def test_bits_per_char_correct(fn):
     assert check_bits_per_char(fn).passed
+
+
+def test_bits_per_char_tensor_is_refused_with_the_reason():
+    """The notebook asks for a Python float: a tensor keeps its graph and device alive."""
+    result = check_bits_per_char(bpc_torch)
+    assert not result.passed and "Python float" in result.message
+    assert ".item()" in result.message
 
 
 @pytest.mark.parametrize("fn, name", [(bpc_nats, "nats"), (bpc_axis0, "wrong axis"),
@@ -239,9 +247,19 @@ def _train(model, batches, optimizer, max_norm, carry=True, detach=True, zero=Tr
     return losses
 
 
-@pytest.mark.parametrize("fn", [train_plain, train_log_softmax])
+def train_log_softmax_items(model, batches, optimizer, max_norm):
+    return [t.item() for t in train_log_softmax(model, batches, optimizer, max_norm)]
+
+
+@pytest.mark.parametrize("fn", [train_plain, train_log_softmax_items])
 def test_train_tbptt_correct(fn):
     assert check_train_tbptt(fn).passed
+
+
+def test_train_tbptt_tensor_losses_are_refused_with_the_reason():
+    """The notebook asks for floats (loss.item()); detached tensors are refused too."""
+    result = check_train_tbptt(train_log_softmax)
+    assert not result.passed and "loss.item()" in result.message and "tensor" in result.message
 
 
 @pytest.mark.parametrize("switch, name", [({"carry": False}, "state not carried"),

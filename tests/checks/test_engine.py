@@ -404,3 +404,83 @@ def test_cases_carry_their_seed_as_a_field_and_labels_never_contain_it():
             assert str(secret) not in case.shown_label(), (spec.id, case.label)
         public = spec.cases()
         assert all(c.shown_label().endswith(f"seed {spec.public_seed}") for c in public), spec.id
+
+
+# --------------------------------------------------------------------------- issue 24 hooks
+def _demo_spec(**hooks):
+    """y = softmax of a over its last axis, for 1-D and 2-D inputs (``Case.dims["ndim"]``)."""
+    def softmax(a):
+        e = np.exp(a - a.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def cases(seed):
+        rng = np.random.default_rng(seed)
+        return [Case("1-D", (rng.normal(size=4),), dims={"ndim": 1}),
+                Case("2-D", (rng.normal(size=(3, 4)),), dims={"ndim": 2}),
+                Case("2-D big", (rng.normal(size=(2, 4)) * 800,), dims={"ndim": 2})]
+
+    return Spec(id="demo_softmax", title="t", notebook="x", arg_names=("a",), output="p",
+                make_cases=cases, reference=softmax, **hooks)
+
+
+def test_check_types_runs_on_the_value_as_returned():
+    spec = _demo_spec(check_types=lambda case, v: None if isinstance(v, np.ndarray) and
+                      v.dtype == np.float64 else "return float64: the reason")
+    good = spec.reference
+    assert run_spec(spec, good)
+    r = run_spec(spec, lambda a: good(a).astype(np.float32))
+    assert not r and r.message.startswith("return float64: the reason")
+    assert r.mistake == "a type the notebook states"
+
+
+def test_recognise_comes_before_the_catalogue_and_sees_the_inputs():
+    seen = []
+
+    def recognise(got, exp, a):
+        seen.append(a.shape)
+        if np.allclose(got["p"].sum(axis=0), 1.0) and a.ndim == 2:
+            return "normalised along axis 0", "columns sum to 1"
+        return None
+
+    wrong = lambda a: np.exp(a) / np.exp(a).sum(axis=0, keepdims=True)  # noqa: E731
+    spec = _demo_spec(recognise=recognise,
+                      mistakes=[Mistake("catalogued", "should not be named", wrong)])
+    r = run_spec(spec, wrong)
+    assert r.mistake == "normalised along axis 0" and "columns sum to 1" in r.message
+    assert (3, 4) in seen
+
+
+def test_mistake_holds_gates_the_name():
+    wrong = lambda a: np.exp(a) / np.exp(a).sum(axis=-1, keepdims=True) * 2  # noqa: E731
+    yes = _demo_spec(mistakes=[Mistake("doubled", "x2", wrong, holds=lambda got, a: True)])
+    no = _demo_spec(mistakes=[Mistake("doubled", "x2", wrong, holds=lambda got, a: False)])
+    assert run_spec(yes, wrong).mistake == "doubled"
+    assert run_spec(no, wrong).mistake is None
+
+
+def test_nan_output_names_every_fitting_mistake_and_the_rank_note():
+    naive = lambda a: np.exp(a) / np.exp(a).sum(axis=-1, keepdims=True)  # noqa: E731
+
+    def same_nan(a):  # another explanation with the same NaN output on this case
+        return naive(a) * 1.0
+
+    spec = _demo_spec(mistakes=[Mistake("no max", "subtract it", naive),
+                                Mistake("another cause", "or this", same_nan)])
+    with np.errstate(all="ignore"):
+        r = run_spec(spec, naive)
+    assert not r
+    assert "explanations fit" in r.message
+    assert "no max" in r.message and "another cause" in r.message
+    flat = lambda a: np.exp(a - a.max()) / np.exp(a - a.max()).sum()  # noqa: E731
+    r = run_spec(_demo_spec(), flat)  # right for 1-D inputs only
+    assert "passes on 1-D inputs, fails on 2-D inputs" in r.message
+
+
+def test_explain_error_adds_a_hint_to_the_exception():
+    spec = _demo_spec(explain_error=lambda err, a: "a hint" if "boom" in err else None)
+
+    def raises(a):
+        raise ValueError("boom")
+
+    assert "ValueError: boom" in run_spec(spec, raises).message
+    assert "a hint" in run_spec(spec, raises).message

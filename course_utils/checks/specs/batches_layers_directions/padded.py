@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ...properties import aliased_steps, both_orders, never_updated, swapped_states
 from ...recurrent import random_params, rng_for, sigmoid, torch_module
 from ...spec import Case, Mistake, Spec
 from ..lstm import CELL_MISTAKES
@@ -35,11 +36,26 @@ CONFIGS: tuple[tuple[int, int, int, int, tuple[int, ...]], ...] = (
     (8, 5, 6, 3, (2, 8, 1, 5, 3)))
 
 
+def _draw_lengths(rng: np.random.Generator, T: int, like: tuple[int, ...]) -> tuple[int, ...]:
+    """Distinct lengths in 1..T, unsorted, with 1 and T present wherever ``like`` has them
+    (a lone sequence stays shorter than T when ``like``'s is)."""
+    B = len(like)
+    must = [v for v in (1, T) if v in like]
+    while True:
+        rest = rng.choice(np.arange(2, T), B - len(must), replace=False).tolist() \
+            if B > len(must) else []
+        drawn = [int(v) for v in rng.permutation(must + rest)]
+        if B == 1 or drawn != sorted(drawn, reverse=True):
+            return tuple(drawn)
+
+
 def make_cases(seed: int, group: str = "public") -> list[Case]:
     """A padded batch per configuration; the padding holds noise, as a reused buffer would."""
     cases = []
     for n, (T, B, I, H, lengths) in enumerate(CONFIGS):
         rng = rng_for(seed, 700 + n)
+        if seed != 0:  # other seeds draw lengths of the same kind (see _draw_lengths)
+            lengths = _draw_lengths(rng, T, lengths)
         x = rng.normal(size=(T, B, I))                              # (T, B, I), padding = noise
         h0 = rng.normal(0.0, 0.8, size=(B, H))
         c0 = rng.normal(size=(B, H))
@@ -142,6 +158,11 @@ PADDED_MISTAKES = [
             "a zero input still moves the state (the biases and h_{t-1} act every step); freeze "
             "the state and zero the output instead", _padded(state="run", out="raw",
                                                               zero_inputs=True)),
+    Mistake("the inputs zeroed past the length instead of freezing the state",
+            "a zero input still moves the state (the biases and h_{t-1} act every step), so "
+            "h_n, c_n drift past each length although the output there is 0: freeze the state "
+            "past the length (np.where(alive, h_new, h)) instead",
+            _padded(state="run", out="zero", zero_inputs=True)),
     Mistake("only h frozen past the length: the cell state kept updating",
             "freeze both states on padded steps: c = mask * c_new + (1 - mask) * c too",
             _padded(freeze_c=False)),
@@ -154,7 +175,7 @@ PADDED_MISTAKES = [
     Mistake("(h_n, c_n) taken one step before each sequence's end",
             "h_n[b] is the state after lengths[b] steps, i.e. at t = lengths[b] - 1 (output[t] "
             "is the state after step t)", _padded(final="early")),
-] + [Mistake(f"{m.name} (inside the time step)", m.explain, _padded(step=m.fn))
+] + [Mistake(f"{m.name} (inside the time step)", both_orders(m), _padded(step=m.fn))
      for m in CELL_MISTAKES]
 
 
@@ -190,10 +211,65 @@ def diagnose(got: dict[str, Any], exp: dict[str, Any], brief: bool) -> str | Non
     return text
 
 
+def _running_steps(output: np.ndarray) -> list[list[int]]:
+    """For each sequence b, the time steps where output[:, b] is not exactly zero."""
+    return [np.nonzero(np.abs(output[:, b]).sum(axis=-1) != 0)[0].tolist()
+            for b in range(output.shape[1])]
+
+
+def recognise(got: dict[str, Any], exp: dict[str, Any], x, lengths, h0, c0, *params
+              ) -> tuple[str, str] | None:
+    """The mask read off the learner's output (which steps are non-zero), aliased buffers,
+    swapped or never-updated states, and h_n indexed with whole time steps."""
+    out, h_n, c_n = got["output"], got["h_n"], got["c_n"]
+    e_out, e_h, e_c = exp["output"], exp["h_n"], exp["c_n"]
+    T, B, H = e_out.shape
+    n = [int(v) for v in np.asarray(lengths)]
+    if h_n.shape == (B, B, H) and all(np.allclose(h_n[b, b], e_h[b], RTOL, ATOL)
+                                      for b in range(B)):
+        return ("h_n indexed with whole time steps", f"h_n has shape {h_n.shape}: "
+                "output[lengths - 1] picks a whole (B, H) time step for every sequence; take "
+                "row b of step lengths[b] - 1 only, output[lengths - 1, np.arange(B)]")
+    if out.shape == e_out.shape:
+        steps = _running_steps(out)
+        if any(n[b] < T for b in range(B)) and all(steps[b] == list(range(T - n[b], T))
+                                                   for b in range(B)):
+            return ("the padding taken to be at the start", "output[:, b] is non-zero at the "
+                    "LAST lengths[b] steps: sequence b occupies the FIRST lengths[b] steps, "
+                    "x[:lengths[b], b] (the padding is at the end), so alive = t < lengths[b]")
+        for shift, word in ((1, "one step too many"), (-1, "one step too few")):
+            want = [list(range(min(T, max(0, n[b] + shift)))) for b in range(B)]
+            if any(want[b] != list(range(n[b])) for b in range(B)) and all(
+                    steps[b] == want[b] for b in range(B)):
+                rel = "t <= lengths" if shift > 0 else "t < lengths - 1"
+                return ("the mask off by one", f"output[:, b] is non-zero for {word} "
+                        f"(lengths[b] {'+' if shift > 0 else '-'} 1 steps, within T): the mask "
+                        f"is off by one ({rel}?); sequence b runs for t < lengths[b]")
+        text = aliased_steps(out, e_out)
+        if text:
+            return "the same buffer at every step (aliasing)", text
+    if h_n.shape == e_h.shape and c_n.shape == e_c.shape:
+        text = swapped_states(h_n, c_n, e_h, e_c)
+        if text:
+            return "(h_n, c_n) swapped", text
+        text = never_updated(c_n, np.asarray(c0), e_c)
+        if text:
+            return "the cell state never updated", text
+    return None
+
+
+def explain_error(error: str, x, lengths, h0, *rest) -> str | None:
+    B, H = np.shape(h0)
+    if "broadcast" in error and f"({B},)" in error and f"({B},{H})" in error:
+        return (f"a mask of shape ({B},) does not broadcast against states of shape ({B}, {H}); "
+                "give it shape (B, 1): alive = (t < lengths)[:, None]")
+    return None
+
+
 PADDED_SPEC = Spec(
     id="lstm_forward_padded", title="an LSTM over a padded batch (masks, as packed sequences)",
     notebook="06_batches_layers_directions", arg_names=ARGS,
     output=("output", ("h_n", "c_n")), make_cases=make_cases, reference=ref_lstm_forward_padded,
     mistakes=PADDED_MISTAKES, points=3, rtol=RTOL, atol=ATOL, time_axis={"output": 0},
     initial_state=("h0", "c0"),
-    diagnose=diagnose)
+    diagnose=diagnose, recognise=recognise, explain_error=explain_error)

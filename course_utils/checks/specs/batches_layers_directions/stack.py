@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ...properties import aliased_steps, both_orders, never_updated, swapped_states
 from ...recurrent import random_params, rng_for, sigmoid, unroll
 from ...spec import Case, Mistake, Spec
 from ..lstm import CELL_MISTAKES, SEQ_MISTAKES
@@ -101,7 +102,7 @@ def _stack(run: Callable = _layer, flip_back: bool = True, reverse_first: bool =
            hn_direction_major: bool = False, reverse_from_forward: bool = False,
            reverse_not_reversed: bool = False, reverse_hn_at_end: bool = False,
            same_initial_state: bool = False, forward_weights_both: bool = False,
-           output_from_first: bool = False) -> Callable[..., Any]:
+           output_from_first: bool = False, slot_k_plus_d: bool = False) -> Callable[..., Any]:
     """A stacked / bidirectional LSTM with deliberate deviations from nn.LSTM (flags)."""
     def stack(x, h0, c0, params, num_layers, bidirectional):
         D, L = (2 if bidirectional else 1), num_layers
@@ -114,6 +115,7 @@ def _stack(run: Callable = _layer, flip_back: bool = True, reverse_first: bool =
             halves, fwd_final = [], None
             for d in range(D):
                 i0 = 0 if same_initial_state else slot(k, d, states_direction_major)
+                i0 = k + d if slot_k_plus_d else i0
                 h_init, c_init = h0[i0], c0[i0]
                 if d == 1 and reverse_from_forward:
                     h_init, c_init = fwd_final
@@ -170,6 +172,10 @@ LAYOUT_MISTAKES = [
     Mistake("the forward weights used for the reverse direction too",
             "each direction has its own weights: params[k * D + 1] (weight_ih_l{k}_reverse ...) "
             "for layer k's reverse direction", _stack(forward_weights_both=True)),
+    Mistake("the initial state read from slot k + d instead of k * D + d",
+            "with two directions, layer k's slots are k * D + d (2k and 2k + 1): h0[k + d] makes "
+            "layer 1's forward direction start from layer 0's reverse state",
+            _stack(slot_k_plus_d=True)),
     Mistake("output taken from the first layer",
             "output holds the *last* layer's states; h_n/c_n hold every layer's final states",
             _stack(output_from_first=True)),
@@ -179,7 +185,7 @@ STACK_MISTAKES = LAYOUT_MISTAKES + [
     Mistake(f"{m.name} (in every layer and direction)", m.explain, _stack(run=m.fn))
     for m in SEQ_MISTAKES[:10]
 ] + [
-    Mistake(f"{m.name} (inside the time step)", m.explain,
+    Mistake(f"{m.name} (inside the time step)", both_orders(m),
             _stack(run=unroll(m.fn, lstm=True))) for m in CELL_MISTAKES
 ]
 
@@ -223,10 +229,44 @@ def diagnose(got: dict[str, Any], exp: dict[str, Any], brief: bool) -> str | Non
     return text
 
 
+def recognise(got: dict[str, Any], exp: dict[str, Any], x, h0, c0, params, num_layers,
+              bidirectional) -> tuple[str, str] | None:
+    """Aliased buffers, swapped or never-updated states and stacking along the wrong axis, from
+    the shapes and values of the learner's output alone."""
+    out, h_n, c_n = got["output"], got["h_n"], got["c_n"]
+    e_out, e_h, e_c = exp["output"], exp["h_n"], exp["c_n"]
+    T, B, DH = e_out.shape
+    LD, _, H = e_h.shape
+    D = DH // H
+    if out.shape == (D * T, B, H) and D == 2 and np.allclose(out[:T], e_out[..., :H], RTOL, ATOL):
+        return ("the halves concatenated along the time axis", f"output has shape {out.shape}: "
+                "the two directions' outputs were concatenated along axis 0 (time); concatenate "
+                "them along the last axis, np.concatenate([forward, reverse], axis=-1) -> "
+                f"(T, B, D * H) = {e_out.shape}")
+    for name, g, e in (("h_n", h_n, e_h), ("c_n", c_n, e_c)):
+        if g.shape == (B, LD, H) and g.shape != e.shape and np.allclose(
+                g.transpose(1, 0, 2), e, RTOL, ATOL):
+            return (f"{name} stacked along axis 1", f"{name} has shape {g.shape}, the slots "
+                    f"along axis 1: stack the final states along axis 0, np.stack(states) -> "
+                    f"(num_layers * D, B, H) = {e.shape}")
+    if out.shape == e_out.shape:
+        text = aliased_steps(out, e_out)
+        if text:
+            return "the same buffer at every step (aliasing)", text
+    if h_n.shape == e_h.shape and c_n.shape == e_c.shape:
+        text = swapped_states(h_n, c_n, e_h, e_c)
+        if text:
+            return "(h_n, c_n) swapped", text
+        text = never_updated(c_n, np.asarray(c0), e_c)
+        if text:
+            return "the cell state never updated", text
+    return None
+
+
 STACK_SPEC = Spec(
     id="lstm_stack_forward", title="a stacked, bidirectional LSTM (nn.LSTM's layouts)",
     notebook="06_batches_layers_directions", arg_names=ARGS,
     output=("output", ("h_n", "c_n")), make_cases=make_cases, reference=ref_lstm_stack_forward,
     mistakes=STACK_MISTAKES, points=3, rtol=RTOL, atol=ATOL, time_axis={"output": 0},
     initial_state=("h0", "c0"),
-    diagnose=diagnose)
+    diagnose=diagnose, recognise=recognise)

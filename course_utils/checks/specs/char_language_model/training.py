@@ -24,7 +24,10 @@ refuses a state that still carries the previous window's graph, with a message t
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy as np
 
 from ...spec import Case, Mistake, Spec
 
@@ -95,7 +98,7 @@ def detach_state(state: Any) -> Any:
 
 
 def _loop(model, batches, optimizer, max_norm, *, carry: bool = True, zero: str = "before",
-          clip: str = "before", reduction: str = "mean") -> list[float]:
+          clip: str = "before", reduction: str = "mean", targets: str = "same") -> list[float]:
     """The TBPTT loop with switches that reproduce the catalogued mistakes (defaults: correct)."""
     import torch
     import torch.nn.functional as F
@@ -104,11 +107,14 @@ def _loop(model, batches, optimizer, max_norm, *, carry: bool = True, zero: str 
     for x, y in batches:
         logits, new_state = model(x, state if carry else None)       # (T, B, V)
         V = logits.shape[-1]
-        per_char = F.cross_entropy(logits.reshape(-1, V), y.reshape(-1), reduction="none")
+        flat_y = y.T.reshape(-1) if targets == "transposed" else y.reshape(-1)
+        per_char = F.cross_entropy(logits.reshape(-1, V), flat_y, reduction="none")
         if reduction == "sum":
             loss = per_char.sum()
         elif reduction == "sum_time":
             loss = per_char.reshape(y.shape).sum(0).mean()
+        elif reduction == "bits":
+            loss = per_char.mean() / math.log(2.0)
         else:
             loss = per_char.mean()
         if zero == "before":
@@ -116,6 +122,8 @@ def _loop(model, batches, optimizer, max_norm, *, carry: bool = True, zero: str 
         loss.backward()
         if clip == "before":
             torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        elif clip == "value":
+            torch.nn.utils.clip_grad_value_(model.parameters(), max_norm)
         if zero == "between":
             optimizer.zero_grad()
         optimizer.step()
@@ -153,7 +161,42 @@ MISTAKES = [
             "character", _variant(reduction="sum")),
     Mistake("loss summed over time", "average over every character (T·B of them), not over the "
             "batch only", _variant(reduction="sum_time")),
+    Mistake("each gradient entry clipped (clip_grad_value_)", "clip the global NORM of all the "
+            "gradients together, torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm): "
+            "it keeps the gradient's direction, clip_grad_value_ does not", _variant(clip="value")),
+    Mistake("the loss in bits", "the loss to minimise and record is the mean cross-entropy in "
+            "nats, F.cross_entropy's default; bits (÷ ln 2) are for reporting, and dividing the "
+            "loss also scales every gradient", _variant(reduction="bits")),
+    Mistake("the targets flattened in a different order than the logits", "logits.reshape(-1, "
+            "V) flattens (T, B) time-major, so flatten y the same way, y.reshape(-1) (not y.T): "
+            "otherwise each prediction is scored against another position's character",
+            _variant(targets="transposed")),
 ]
+
+
+def check_types(case, value: Any) -> str | None:
+    """The notebook says: return the list of the losses (floats, loss.item())."""
+    if not isinstance(value, (list, tuple)):
+        if type(value).__name__ in ("float", "Tensor", "ndarray") or isinstance(value, float):
+            return (f"train_tbptt returned one {type(value).__name__}: return the LIST of the "
+                    "losses, one per window (losses.append(loss.item()) inside the loop)")
+        return None
+    for k, v in enumerate(value):
+        if isinstance(v, float):
+            continue
+        kind = type(v).__name__
+        if kind == "Tensor":
+            graph = getattr(v, "grad_fn", None) is not None
+            return (f"loss[{k}] is a torch tensor{' that still holds its graph' if graph else ''}"
+                    ": append loss.item(), a Python float — a list of loss tensors keeps "
+                    + ("every window's graph (and its activations) alive, so memory grows with "
+                       "each window" if graph else "tensors (and their device) alive")
+                    + ", and plots and logs expect numbers")
+        if isinstance(v, (np.ndarray, np.generic)):
+            return (f"loss[{k}] is a numpy {kind}: append loss.item(), a Python float (a loss "
+                    "tensor sent through the grader arrives as an array)")
+        return f"loss[{k}] is a {kind}: append loss.item(), a Python float"
+    return None
 
 
 def diagnose(got: dict, exp: dict, brief: bool = False) -> str | None:
@@ -177,4 +220,5 @@ def diagnose(got: dict, exp: dict, brief: bool = False) -> str | None:
 SPEC = Spec(id="train_tbptt", title="the truncated-BPTT training loop",
             notebook="07_char_language_model", arg_names=ARGS, output=OUTPUT,
             make_cases=make_cases, reference=ref_train_tbptt, mistakes=MISTAKES,
-            rtol=1e-6, atol=1e-8, points=3, sandbox_modules=("torch",), diagnose=diagnose)
+            rtol=1e-6, atol=1e-8, points=3, sandbox_modules=("torch",), diagnose=diagnose,
+            check_types=check_types)
