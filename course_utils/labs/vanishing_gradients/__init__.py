@@ -18,6 +18,7 @@ functions that use them, so ``import course_utils`` stays light.
 
 from .gradcheck import GRAD_KEYS, GradCheckReport, numerical_gradient_check, rnn_forward_numpy
 from .jacobians import (
+                        drive_sweep,
                         explorer_figure,
                         gradient_explorer,
                         jacobian_norms_vs_lag,
@@ -43,7 +44,8 @@ from .training import (
 )
 
 __all__ = ["GRAD_KEYS", "GradCheckReport", "numerical_gradient_check", "rnn_forward_numpy",
-           "explorer_figure", "gradient_explorer", "jacobian_norms_vs_lag", "plot_norms_vs_lag",
+           "drive_sweep", "explorer_figure", "gradient_explorer", "jacobian_norms_vs_lag",
+           "plot_norms_vs_lag",
            "scaled_recurrent_matrix", "spectral_radius", "step_jacobians", "DISTANCE_SUITE",
            "SOLVED", "blow_up_step", "clipping_experiment", "distance_experiment",
            "distance_suite", "first_solved", "first_token_task", "grad_norm", "make_sign_rnn",
