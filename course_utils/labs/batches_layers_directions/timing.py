@@ -10,7 +10,10 @@ run op by op, and the difference is the padding.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+import os
+import sys
+from typing import Any, Callable, Iterator
 
 from ...lib.measure import Timing, onednn, time_interleaved, torch_threads
 from .padding import pad_batch
@@ -77,6 +80,22 @@ KERNEL_OPS = ("aten::mkldnn_rnn_layer", "aten::mkldnn_rnn_layer_backward", "aten
               "aten::mm")
 
 
+@contextlib.contextmanager
+def _quiet_stderr_fd() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for a moment: the profiler's C++ backend (Kineto)
+    prints start/stop lines with timestamps there, below Python's ``sys.stderr``."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(null)
+        os.close(saved)
+
+
 def lstm_kernels(group: list[str], vocab: dict[str, int], hidden: int = 64, emb: int = 16,
                  seed: int = 0) -> dict[str, dict[str, int]]:
     """Run forward + backward on one batch in each of :data:`CONFIGS` (and packed with oneDNN
@@ -86,22 +105,16 @@ def lstm_kernels(group: list[str], vocab: dict[str, int], hidden: int = 64, emb:
     run shows ``aten::mkldnn_rnn_layer`` (once per layer and direction) and no per-step GEMM; an
     op-by-op run shows about one ``aten::addmm`` per time step forward and GEMMs backward.
     """
-    import contextlib
-    import io
-    import os
-
     from torch.profiler import ProfilerActivity, profile
 
     embed, lstm = _model(hidden, emb, vocab, seed)
     inputs = _inputs([group], vocab, embed)
     out: dict[str, dict[str, int]] = {}
     configs = (*CONFIGS, ("packed, oneDNN flag on", True, True))
-    os.environ.setdefault("KINETO_LOG_LEVEL", "5")               # keep Kineto's banner quiet
     for config, packed, use_onednn in configs:
         call = _forward_backward(lstm, inputs, packed, use_onednn)
-        with contextlib.redirect_stderr(io.StringIO()):
-            with profile(activities=[ProfilerActivity.CPU]) as prof:
-                call()
+        with _quiet_stderr_fd(), profile(activities=[ProfilerActivity.CPU]) as prof:
+            call()
         counts = {e.key: e.count for e in prof.key_averages()}
         out[config] = {op: int(counts.get(op, 0)) for op in KERNEL_OPS}
         out[config]["T"] = int(inputs[0][0].shape[0])

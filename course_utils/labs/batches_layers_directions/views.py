@@ -41,14 +41,17 @@ def plot_sensitivity(maps: dict[str, np.ndarray]) -> Any:
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 
-    fig, axes = plt.subplots(1, len(maps), figsize=(3.2 * len(maps), 3.3), squeeze=False)
+    # one shared y axis, labelled once, and a constrained layout: no label runs into a panel
+    fig, axes = plt.subplots(1, len(maps), figsize=(3.2 * len(maps), 3.6), squeeze=False,
+                             sharey=True, layout="constrained")
     positive = np.concatenate([m[m > 0] for m in maps.values()])
     norm = LogNorm(vmin=max(positive.min(), 1e-8), vmax=positive.max())
-    for ax, (title, m) in zip(axes[0], maps.items()):
+    for k, (ax, (title, m)) in enumerate(zip(axes[0], maps.items())):
         im = ax.imshow(np.ma.masked_equal(m, 0.0), norm=norm, cmap="viridis", origin="upper")
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("input step s")
-        ax.set_ylabel("output step t")
+        if k == 0:
+            ax.set_ylabel("output step t")
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8,
                  label="||d output[t] / d x[s]|| (unitless)")
     fig.suptitle("Which inputs each output depends on (bidirectional nn.LSTM, default init)")
