@@ -199,3 +199,20 @@ def test_drive_sweep_shows_both_regimes_and_chi_orders_them():
     r = G.jacobian_norms_vs_lag(W, 30, "tanh", seed=1, input_scale=0.2, batch=2)
     s0 = G.drive_sweep(drives=(0.2,), radii=(2.0,), seeds=(1,), lag=30, hidden=16, batch=2)
     assert s0[(0.2, 2.0)]["median"] == r["norm"][-1]
+
+
+def test_bptt_graph_draws_both_passes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = G.draw_bptt_graph(T=3)
+    texts = " ".join(t.get_text() for t in ax.texts)
+    for label in ("$h_0$", "$x_3$", "$a_2$", "$L_1$", "$g_3$", "W_{hh}", "\\delta a_2 W_{hh}"):
+        assert label in texts, label
+    dashed = [p for p in ax.patches if p.get_linestyle() in ("--", "dashed")]
+    assert len(dashed) == 4 * 3                     # four backward messages per step
+    plt.close(ax.figure)
+    with pytest.raises(ValueError):
+        G.draw_bptt_graph(T=1)
