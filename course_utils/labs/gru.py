@@ -130,24 +130,39 @@ def memory_curves(z_biases: Sequence[float], r_bias: float = 0.0, T: int = 40, H
     return out
 
 
-def half_life(curve: np.ndarray) -> int | None:
-    """The first step t (1-based) at which the curve falls below 0.5, or None if it never does."""
-    below = np.nonzero(curve < 0.5)[0]
-    return int(below[0]) + 1 if below.size else None
+def half_life(curve: np.ndarray) -> float | None:
+    """Steps until the curve first crosses 0.5, interpolated geometrically between the two steps
+    around the crossing (the ratio is 1 at t = 0), so a ratio of 0.25 at t = 1 gives 0.5 steps,
+    not "1 step"; None if it never falls below 0.5 within the curve."""
+    full = np.concatenate([[1.0], np.asarray(curve, dtype=float)])      # full[t] = ratio at t
+    below = np.nonzero(full < 0.5)[0]
+    if not below.size:
+        return None
+    t = int(below[0])
+    hi, lo = np.log(full[t - 1]), np.log(max(full[t], 1e-300))
+    return float(t - 1 + (hi - np.log(0.5)) / (hi - lo))
+
+
+def format_half_life(curve: np.ndarray) -> str:
+    """"0.5 steps", "> 40 steps" (the curve's length), for printing."""
+    hl = half_life(curve)
+    return f"{hl:.1f} steps" if hl is not None else f"> {len(curve)} steps"
 
 
 def plot_memory(curves: dict[float, np.ndarray], ax: Any = None, title: str | None = None) -> Any:
+    """The memory curves on a log axis (an exponential decay is a straight line there)."""
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(figsize=(9.5, 4.2))
     for b, curve in curves.items():
-        ax.plot(np.arange(1, len(curve) + 1), curve, label=f"update-gate bias shift {b:+g}")
-    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+        ax.semilogy(np.arange(0, len(curve) + 1), np.concatenate([[1.0], curve]), marker=".",
+                    ms=3, label=f"update-gate bias shift {b:+g} (mean of 64 sequences)")
+    ax.axhline(0.5, color="grey", lw=0.8, ls="--", label="1/2 (half-life)")
     ax.set(title=title or "How long a GRU remembers its initial state",
-           xlabel="time step t (steps)", ylabel="||h_t − h'_t|| / ||h_0 − h'_0|| (ratio)",
-           ylim=(0, 1.05))
-    ax.legend()
+           xlabel="time step t (steps)",
+           ylabel="||h_t − h'_t|| / ||h_0 − h'_0|| (ratio, log scale)", ylim=(1e-6, 2.0))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))   # beside, not over
     ax.figure.tight_layout()
     return ax.figure
 
@@ -159,12 +174,11 @@ def memory_explorer() -> Any:
 
     def show(z_bias: float = 2.0, r_bias: float = 0.0) -> None:
         curves = memory_curves([z_bias], r_bias=r_bias)
-        fig, ax = plt.subplots()
+        fig, ax = plt.subplots(figsize=(9.5, 4.2))
         plot_memory(curves, ax=ax, title=f"Memory with update-gate bias {z_bias:+.1f}, "
                                          f"reset-gate bias {r_bias:+.1f}")
-        hl = half_life(curves[z_bias])
-        ax.text(0.98, 0.9, f"half-life: {hl if hl else '> 40'} steps", transform=ax.transAxes,
-                ha="right")
+        ax.text(0.98, 0.92, f"half-life: {format_half_life(curves[z_bias])}",
+                transform=ax.transAxes, ha="right")
         plt.show()
 
     return widgets.interactive(

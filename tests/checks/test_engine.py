@@ -14,13 +14,14 @@ from course_utils.checks.spec import Case, Int, Mistake, Spec
 
 
 def good_sigmoid(a):
-    return 1.0 / (1.0 + np.exp(-a))
+    e = np.exp(-np.abs(a))                      # numerically stable: exp of numbers <= 0 only
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def test_sigmoid_styles_pass():
     assert check_sigmoid(good_sigmoid)
     assert check_sigmoid(lambda a: 0.5 * (1 + np.tanh(a / 2)))
-    assert check_sigmoid(lambda a: (1 / (1 + np.exp(-a.astype(np.float32)))))
+    assert check_sigmoid(lambda a: good_sigmoid(a.astype(np.float32)))   # stable, in float32
 
 
 @pytest.mark.parametrize("fn,expected", [
@@ -295,7 +296,9 @@ def test_sigmoid_overflow_is_named_and_checker_prints_no_warning(recwarn):
     result = check_sigmoid(lambda a: np.exp(a) / (1 + np.exp(a)))
     assert result.mistake == "an overflow for large |a|", result.message
     assert "use a numerically stable form" in result.message
-    assert check_sigmoid(good_sigmoid)  # overflows in exp(-a) for a < -709, but stays right
+    assert check_sigmoid(good_sigmoid)  # stable: no overflow anywhere, no warning printed
+    plain = check_sigmoid(lambda a: 1.0 / (1.0 + np.exp(-a)))   # overflows in exp(-a), a < -709
+    assert plain.mistake == "1 / (1 + exp(-a)) overflowing for large negative a", plain.message
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 

@@ -76,5 +76,24 @@ def test_model_training_bias_and_timing_run() -> None:
     assert set(rows[0]) == {"padding", "masked mean (correct)", "mean over all positions",
                             "(losses * mask).mean()"}
     timings = lab.packed_vs_padded({"r": groups[:2]}, vocab, hidden=8, emb=4, repeats=1)
-    assert set(timings) == {"padded: r", "packed: r"}
+    assert set(timings) == {"padded, oneDNN: r", "padded, op-by-op: r", "packed, op-by-op: r"}
     assert all(t.median_ms > 0 for t in timings.values())
+
+
+def test_profiler_names_the_path_each_configuration_takes() -> None:
+    """Padded with oneDNN: the fused layer and no per-step GEMM; padded with oneDNN off and
+    packed (flag on or off): no fused layer, one forward GEMM per step."""
+    import torch
+
+    sentences = lab.load_sentences(max_chars=30)[:6]
+    vocab = lab.vocabulary(sentences)
+    kernels = lab.lstm_kernels(sentences, vocab, hidden=8, emb=4)
+    assert set(kernels) == {"padded, oneDNN", "padded, op-by-op", "packed, op-by-op",
+                            "packed, oneDNN flag on"}
+    T = kernels["padded, oneDNN"]["T"]
+    if torch.backends.mkldnn.is_available():
+        assert kernels["padded, oneDNN"]["aten::mkldnn_rnn_layer"] == 1
+        assert kernels["padded, oneDNN"]["aten::addmm"] < T
+    for config in ("padded, op-by-op", "packed, op-by-op", "packed, oneDNN flag on"):
+        assert kernels[config]["aten::mkldnn_rnn_layer"] == 0
+        assert kernels[config]["aten::addmm"] >= T

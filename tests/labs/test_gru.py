@@ -37,3 +37,28 @@ def test_seed_table_counts_gates_and_gate_blocks():
     assert {m: (r["gates"], r["gate blocks"]) for m, r in by_model.items()} == {
         "RNN": (0, 1), "LSTM": (3, 4), "LSTM (oneDNN off)": (3, 4), "GRU": (2, 3)}
     assert by_model["GRU"]["parameters"] == 3 * 8 * (4 + 8 + 2)
+
+
+def test_half_life_interpolates_and_never_rounds_up_to_a_whole_step():
+    from course_utils.labs import gru as g
+
+    assert g.half_life(np.array([0.25, 0.1])) == pytest.approx(0.5)      # 0.25 at t=1: 0.5 steps
+    assert g.half_life(np.array([0.9, 0.81, 0.729, 0.6561, 0.59, 0.531, 0.478])) == pytest.approx(
+        np.log(0.5) / np.log(0.9), abs=0.05)                            # geometric 0.9^t: 6.58
+    assert g.half_life(np.array([0.9, 0.8])) is None
+    assert g.format_half_life(np.array([0.9, 0.8])) == "> 2 steps"
+    assert g.format_half_life(np.array([0.25])) == "0.5 steps"
+
+
+def test_plot_memory_uses_a_log_axis_from_t0():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_utils.labs import gru as g
+
+    fig = g.plot_memory({0.0: np.array([0.5, 0.25, 0.125])})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.lines[0].get_xdata()[0] == 0
+    plt.close(fig)

@@ -20,3 +20,21 @@ def test_plot_gates_legend_sits_above_the_curves():
     legend = ax.get_legend().get_window_extent()
     assert legend.y0 >= ax.get_window_extent().y1 - 1    # above the axes: hides no curve
     plt.close(fig)
+
+
+def test_cell_diagrams_draw_both_cells_side_by_side():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2)
+    lstm_viz.draw_lstm_cell(axes[0])
+    lstm_viz.draw_gru_cell(axes[1])
+    assert "LSTM" in axes[0].get_title() and "GRU" in axes[1].get_title()
+    assert "reset-after" in axes[1].get_title()
+    texts = " ".join(t.get_text() for t in axes[1].texts)
+    for symbol in ("r_t", "z_t", "n_t", "h_{t-1}", "1−"):
+        assert symbol in texts, symbol
+    assert len(axes[1].patches) > 10          # boxes, operators and arrows were drawn
+    plt.close(fig)

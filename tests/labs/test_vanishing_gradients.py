@@ -104,15 +104,16 @@ def test_gradient_explorer_builds_and_redraws_headless():
     import matplotlib.pyplot as plt
 
     box = G.gradient_explorer(hidden=8, seed=0)
-    radius, length, nonlin = box.children[0].children
-    assert (radius.value, length.value, nonlin.value) == (1.0, 50, "tanh")
+    radius, drive = box.children[0].children
+    length, nonlin = box.children[1].children
+    assert (radius.value, drive.value, length.value, nonlin.value) == (1.0, 1.0, 50, "tanh")
     assert set(nonlin.options) == {"tanh", "linear", "relu"}
-    radius.value, length.value, nonlin.value = 1.5, 20, "relu"   # each change redraws
+    radius.value, drive.value, length.value, nonlin.value = 1.5, 0.3, 20, "relu"   # each redraws
     plt.close("all")
     for f in ("tanh", "linear", "relu"):
-        fig = G.explorer_figure(1.2, 15, f, hidden=8)
+        fig = G.explorer_figure(1.2, 15, f, hidden=8, drive=0.4)
         ax = fig.axes[0]
-        assert "k=15" in ax.get_title() and ax.get_yscale() == "log"
+        assert "k=15" in ax.get_title() and "0.40" in ax.get_title() and ax.get_yscale() == "log"
         assert ax.get_xlabel().startswith("lag") and ax.get_ylabel()
         assert len(ax.lines[0].get_xdata()) == 15
         plt.close(fig)
@@ -182,3 +183,36 @@ def test_committed_distance_run_matches_the_suite():
         runs = [r for r in data["runs"] if r["T"] == T]
         assert [r["seed"] for r in runs] == list(seeds)
         assert all(len(r["losses"]) == steps and r["checkpoints"][-1] == steps for r in runs)
+
+
+def test_drive_sweep_shows_both_regimes_and_chi_orders_them():
+    """Strong drive saturates tanh (order: the product vanishes), weak drive at rho = 2 lets it
+    grow (chaos); the mean-field gain chi sits on the matching side of 1 and falls with drive."""
+    sweep = G.drive_sweep(drives=(0.2, 1.5), radii=(0.9, 2.0), seeds=(0, 1), lag=30, hidden=16, batch=2)
+    assert set(sweep) == {(0.2, 0.9), (0.2, 2.0), (1.5, 0.9), (1.5, 2.0)}
+    for r in sweep.values():
+        assert r["low"] <= r["median"] <= r["high"]
+    assert sweep[(0.2, 2.0)]["median"] > 10 and sweep[(0.2, 2.0)]["chi"] > 1
+    assert sweep[(1.5, 0.9)]["median"] < 1e-6 and sweep[(1.5, 0.9)]["chi"] < 1
+    assert sweep[(1.5, 2.0)]["chi"] < sweep[(0.2, 2.0)]["chi"]
+    W = G.scaled_recurrent_matrix(16, 2.0, seed=1)           # the sweep's norm is the lab's norm
+    r = G.jacobian_norms_vs_lag(W, 30, "tanh", seed=1, input_scale=0.2, batch=2)
+    s0 = G.drive_sweep(drives=(0.2,), radii=(2.0,), seeds=(1,), lag=30, hidden=16, batch=2)
+    assert s0[(0.2, 2.0)]["median"] == r["norm"][-1]
+
+
+def test_bptt_graph_draws_both_passes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = G.draw_bptt_graph(T=3)
+    texts = " ".join(t.get_text() for t in ax.texts)
+    for label in ("$h_0$", "$x_3$", "$a_2$", "$L_1$", "$g_3$", "W_{hh}", "\\delta a_2 W_{hh}"):
+        assert label in texts, label
+    dashed = [p for p in ax.patches if p.get_linestyle() in ("--", "dashed")]
+    assert len(dashed) == 4 * 3                     # four backward messages per step
+    plt.close(ax.figure)
+    with pytest.raises(ValueError):
+        G.draw_bptt_graph(T=1)

@@ -1,5 +1,6 @@
 """Helpers of notebook 02 (vanishing and exploding gradients).
 
+* :func:`draw_bptt_graph` — the unrolled graph with the forward pass and BPTT's messages;
 * :func:`numerical_gradient_check` — central differences against your analytic gradients;
 * the Jacobian lab: :func:`step_jacobians`, :func:`jacobian_norms_vs_lag`,
   :func:`plot_norms_vs_lag`, :func:`gradient_explorer` (ipywidgets);
@@ -16,8 +17,10 @@ numpy is imported at module level; torch, matplotlib, ipywidgets and tqdm only i
 functions that use them, so ``import course_utils`` stays light.
 """
 
+from .diagrams import draw_bptt_graph
 from .gradcheck import GRAD_KEYS, GradCheckReport, numerical_gradient_check, rnn_forward_numpy
 from .jacobians import (
+                        drive_sweep,
                         explorer_figure,
                         gradient_explorer,
                         jacobian_norms_vs_lag,
@@ -42,8 +45,9 @@ from .training import (
                         train_with_grad_norms,
 )
 
-__all__ = ["GRAD_KEYS", "GradCheckReport", "numerical_gradient_check", "rnn_forward_numpy",
-           "explorer_figure", "gradient_explorer", "jacobian_norms_vs_lag", "plot_norms_vs_lag",
+__all__ = ["draw_bptt_graph", "GRAD_KEYS", "GradCheckReport", "numerical_gradient_check", "rnn_forward_numpy",
+           "drive_sweep", "explorer_figure", "gradient_explorer", "jacobian_norms_vs_lag",
+           "plot_norms_vs_lag",
            "scaled_recurrent_matrix", "spectral_radius", "step_jacobians", "DISTANCE_SUITE",
            "SOLVED", "blow_up_step", "clipping_experiment", "distance_experiment",
            "distance_suite", "first_solved", "first_token_task", "grad_norm", "make_sign_rnn",

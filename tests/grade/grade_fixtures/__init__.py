@@ -28,7 +28,8 @@ FWD_ALONE = '''def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
         out[t] = h
     return out, h
 '''
-SIGMOID_OK = "def sigmoid(a):\n    return 1 / (1 + np.exp(-a))\n"
+SIGMOID_OK = ("def sigmoid(a):\n    e = np.exp(-np.abs(a))\n"
+              "    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))\n")
 
 
 def nbgrader(grade_id: str) -> dict:

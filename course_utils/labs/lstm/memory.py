@@ -1,113 +1,11 @@
-"""Pictures for notebook 03 (LSTM): the cell diagram and the gate explorer.
-
-* :func:`draw_lstm_cell` draws the LSTM cell of ``torch.nn.LSTM`` with matplotlib (no image
-  file ships with the course): the cell-state "carousel" along the top, the four gate
-  pre-activations from ``[x_t, h_{t-1}]``, and the point-wise operations.
-* :func:`memory_lstm_params` hand-sets a 3-unit LSTM that stores a marked value until a recall
-  signal; :func:`marker_sequence` makes its inputs; :func:`trace_lstm` records i, f, g, o, c, h
-  at every step; :func:`plot_gates` draws them as heat maps; :func:`gate_explorer` wraps the
-  plot in ipywidgets sliders (it renders once when the cell runs, so it works without a
-  frontend, e.g. under nbval).
-
-References: Hochreiter & Schmidhuber, "Long Short-Term Memory", Neural Computation 1997;
-Gers, Schmidhuber & Cummins, "Learning to Forget", 2000; C. Olah, "Understanding LSTM
-Networks", 2015 (the style of the diagram). Heavy imports (matplotlib, torch, ipywidgets) happen
-inside the functions, so ``import course_utils`` stays light.
-"""
+"""Notebook 03: a hand-set memory LSTM (store / keep / recall), its gate trace and the gate
+explorer (ipywidgets). Heavy imports (matplotlib, ipywidgets) happen inside the functions."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-
-GATE_COLOURS = {"i": "#1f77b4", "f": "#d62728", "g": "#2ca02c", "o": "#9467bd"}
-
-
-# --------------------------------------------------------------------------- the diagram
-def draw_lstm_cell(ax: Any = None) -> Any:
-    """Draw one LSTM step as torch.nn.LSTM computes it; returns the matplotlib Axes."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 5.2))
-    ax.set_xlim(-0.6, 11.4)
-    ax.set_ylim(-1.3, 6.6)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    ax.grid(False)
-
-    def arrow(points: list[tuple[float, float]], colour: str = "#333", lw: float = 1.6,
-              head: bool = True) -> None:
-        for k, (p, q) in enumerate(zip(points[:-1], points[1:])):
-            last = head and k == len(points) - 2
-            ax.add_patch(FancyArrowPatch(p, q, arrowstyle="-|>" if last else "-",
-                                         mutation_scale=14, color=colour, lw=lw,
-                                         shrinkA=0, shrinkB=0, zorder=1))
-
-    def box(x: float, y: float, text: str, colour: str) -> None:
-        ax.add_patch(FancyBboxPatch((x - 0.45, y - 0.3), 0.9, 0.6, boxstyle="round,pad=0.05",
-                                    fc=colour, ec="black", lw=1.2, alpha=0.9, zorder=3))
-        ax.text(x, y, text, ha="center", va="center", color="white", fontsize=12,
-                fontweight="bold", zorder=4)
-
-    def op(x: float, y: float, text: str) -> None:
-        ax.add_patch(Circle((x, y), 0.28, fc="#fff3c4", ec="black", lw=1.2, zorder=3))
-        ax.text(x, y, text, ha="center", va="center", fontsize=12, zorder=4)
-
-    # the cell's outline
-    ax.add_patch(FancyBboxPatch((0.8, -0.2), 9.0, 5.6, boxstyle="round,pad=0.1", fc="#f4f6fa",
-                                ec="#8894a8", lw=1.5, zorder=0))
-    top, bus = 4.6, 0.5
-    xf, xi, xg, xo = 2.6, 4.2, 5.4, 7.2
-    # cell-state carousel along the top: c_{t-1} -> (x f) -> (+ i*g) -> c_t
-    arrow([(-0.4, top), (xf - 0.28, top)], lw=3.2)
-    arrow([(xf + 0.28, top), (xg - 0.28, top)], lw=3.2)
-    arrow([(xg + 0.28, top), (11.2, top)], lw=3.2)
-    op(xf, top, "×")
-    op(xg, top, "+")
-    ax.text(-0.5, top + 0.35, r"$c_{t-1}$", fontsize=14)
-    ax.text(10.7, top + 0.35, r"$c_t$", fontsize=14)
-    # inputs: h_{t-1} from the left, x_t from below, joined into the bus [x_t, h_{t-1}]
-    arrow([(-0.4, bus), (xo, bus)], head=False)
-    arrow([(1.6, -1.1), (1.6, bus)], head=False)
-    ax.text(-0.5, bus - 0.45, r"$h_{t-1}$", fontsize=14)
-    ax.text(1.75, -1.1, r"$x_t$", fontsize=14)
-    gy = 1.7
-    for x, name, fn in ((xf, "f", "σ"), (xi, "i", "σ"), (xg, "g", "tanh"), (xo, "o", "σ")):
-        arrow([(x, bus), (x, gy - 0.36)])
-        box(x, gy, fn, GATE_COLOURS[name])
-        ax.text(x + 0.52, gy + 0.42, f"${name}_t$", fontsize=13, color=GATE_COLOURS[name])
-    # f -> x on the carousel
-    arrow([(xf, gy + 0.36), (xf, top - 0.28)], colour=GATE_COLOURS["f"])
-    # i, g -> (x) -> + on the carousel
-    yig = 3.1
-    op(xg, yig, "×")
-    arrow([(xi, gy + 0.36), (xi, yig), (xg - 0.28, yig)], colour=GATE_COLOURS["i"])
-    arrow([(xg, gy + 0.36), (xg, yig - 0.28)], colour=GATE_COLOURS["g"])
-    arrow([(xg, yig + 0.28), (xg, top - 0.28)], colour="#333")
-    # c_t -> tanh -> (x o) -> h_t
-    xh = 8.6
-    arrow([(xh, top), (xh, 3.5)])
-    ax.add_patch(FancyBboxPatch((xh - 0.42, 2.95), 0.84, 0.5, boxstyle="round,pad=0.05",
-                                fc="#fff3c4", ec="black", lw=1.2, zorder=3))
-    ax.text(xh, 3.2, "tanh", ha="center", va="center", fontsize=11, zorder=4)
-    op(xh, 1.7, "×")
-    arrow([(xh, 2.95), (xh, 1.98)])
-    arrow([(xo + 0.45, gy), (xh - 0.28, 1.7)], colour=GATE_COLOURS["o"])
-    arrow([(xh, 1.42), (xh, bus), (11.2, bus)], lw=2.2)
-    arrow([(xh + 0.9, bus), (xh + 0.9, -1.1)], lw=2.2)
-    ax.text(10.7, bus + 0.2, r"$h_t$", fontsize=14)
-    ax.text(xh + 1.0, -1.1, r"$h_t$ (output)", fontsize=11)
-    # the equations, in torch's gate order
-    ax.text(0.95, 6.0, r"$[i\,|\,f\,|\,g\,|\,o] = x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top"
-            r" + b_{hh}$  (then σ, σ, tanh, σ)" "\n"
-            r"$c_t = f_t \odot c_{t-1} + i_t \odot g_t$,    $h_t = o_t \odot \tanh(c_t)$",
-            fontsize=11, va="center")
-    ax.set_title("One LSTM step (torch.nn.LSTM, gate order i, f, g, o)")
-    return ax
-
 
 # --------------------------------------------------------------------------- a hand-set memory LSTM
 UNIT_NAMES = ("memory", "tracker", "integrator")
