@@ -185,10 +185,6 @@ def main(argv: list[str] | None = None) -> int:
 def _run_batch(args, subs, out: Path, store: RecordStore, mode: str) -> int:
     notebooks = course_notebooks()
     seed = _seed(out, args.seed)
-    from ..checks import SPECS
-
-    if seed in {s.public_seed for s in SPECS.values()}:
-        log(f"warning: --seed {seed} is a public seed: the 'hidden' cases are the notebooks' own")
     plans = PlanCache(seed, args.solutions)
     fp = fingerprint({nb: plans.context(nb, warn=False) for nb in notebooks})
     batch = Batch(plans, Limits(timeout=args.timeout, memory_mb=args.memory), mode,

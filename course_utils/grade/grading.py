@@ -2,13 +2,19 @@
 
 For each exercise E of the submission's notebook (see :mod:`.plan` for the cases):
 
-1. a fresh sandbox (:mod:`.sandbox`) runs the instructor's ``grader-context`` cells and the
-   learner's exercise cells in notebook order up to E's cell, calls E on every case and hands
-   back raw return values as plain data — so a patch of ``json`` or numpy made while grading
-   one exercise cannot touch another;
-2. the grader, which never enters the sandbox, rebuilds each value, wraps it in an
-   :class:`~course_utils.checks.spec.Outcome` and calls the same
-   :func:`~course_utils.checks.judging.judge` / :func:`summarize` as the notebook checkers.
+1. a fresh sandbox of its own (:mod:`.sandbox`; its own folder, uid and inputs) runs the
+   instructor's ``grader-context`` cells and the learner's exercise cells in notebook order up
+   to E's cell, calls E on every case and hands back raw return values as plain data; the
+   sandbox is gone before the next exercise's starts, so no learner code can touch an outcome
+   after it was produced;
+2. the grader, which never enters the sandbox, rebuilds each value, decides itself whether an
+   input was changed in place (from its own copy of the inputs, :func:`mutated_inputs`), wraps
+   it in an :class:`~course_utils.checks.spec.Outcome` and calls the same
+   :func:`~course_utils.checks.judging.judge` / :func:`summarize` as the notebook checkers; for
+   hidden cases the feedback echoes nothing the learner's code chose (:mod:`.hidden`).
+
+The hidden cases of a submission come from the class's secret and its graded code
+(:func:`.plan.submission_seed`).
 
 If a run dies or times out while running another exercise's cell at top level, that cell gets
 the blame (and its exercise a zero) and E is run again without it; a fault while E's own cell
@@ -24,9 +30,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import discover
+from .hidden import Sources, exception_text, hidden_message
 from .plan import NotebookPlan, PlanCache
 from .record import ExerciseResult, SubmissionRecord
-from .sandbox import Limits, RunOutcome, run
+from .sandbox import ExerciseRun, Limits, RunOutcome, run
 from .serialize import DecodeError, decode_value
 
 
@@ -53,57 +60,114 @@ def entry(ex: str, status: str, message: str, notes: list[str] | None = None) ->
                           notes=list(notes or []))
 
 
-def _outcome(raw: Any, arg_names: tuple[str, ...]):
+def _plain(value: Any) -> Any:
+    """Tensors as numpy arrays (containers kept), to compare with what the sandbox reported."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if type(value).__name__ in ("Tensor", "Parameter") and hasattr(value, "detach"):
+        return value.detach().cpu().numpy()
+    return value
+
+
+def mutated_inputs(ex_plan: Any, j: int, reported: Any, after: dict | None,
+                   arg_names: tuple[str, ...]) -> list[str] | None:
+    """The arguments of case ``j`` changed in place, established here from the grader's own
+    copy of the inputs (the learner's process never held it), with the one implementation the
+    notebook checkers use (:func:`~course_utils.checks.calling.changed_in_place`): against the
+    runner's snapshot of the shared input memory (data), and against the arguments as the
+    learner's process reported them (containers, shapes). None: the snapshot is missing."""
+    from ..checks.calling import changed_in_place
+    from .serialize import decode_inputs
+
+    payload = ex_plan.payloads[j]
+    if payload.get("source") is not None:
+        return []  # inputs built by code (models, optimizers): changing them is the exercise
+    before_args = decode_inputs(payload["args"], ex_plan.arrays)
+    before_kwargs = decode_inputs(payload["kwargs"], ex_plan.arrays)
+    names = [arg_names[i] if i < len(arg_names) else f"argument {i}"
+             for i in range(len(before_args))]
+    before = {**dict(zip(names, before_args)), **before_kwargs}
+    keys = {k for k in ex_plan.arrays if k.startswith(f"{ex_plan.id}.{j}.")}
+    snap = (after or {}).get(j, {})
+    if keys and not keys <= set(snap):
+        return None
+    changed = set()
+    if keys:
+        got = {**dict(zip(names, decode_inputs(payload["args"], snap))),
+               **decode_inputs(payload["kwargs"], snap)}
+        changed |= {n for n in before if changed_in_place(before[n], got[n])}
+    if type(reported) is dict and type(reported.get("args")) is list \
+            and type(reported.get("kwargs")) is dict:
+        now = {**dict(zip(names, reported["args"])), **reported["kwargs"]}
+        changed |= {n for n in before if n in now and changed_in_place(_plain(before[n]), now[n])}
+    return [n for n in before if n in changed]
+
+
+def case_outcome(ex: str, ex_plan: Any, j: int, raw: Any, after: dict | None,
+                 sources: Sources, hidden: bool):
+    """One case's raw report (untrusted) -> an :class:`~course_utils.checks.spec.Outcome`."""
     from ..checks.spec import Outcome
 
     if type(raw) is not dict:
         return Outcome(error="the sandbox reported no result for this case")
     if raw.get("not_implemented") is True:
         return Outcome(not_implemented=True)
-    if "error" in raw:
-        return Outcome(error=str(raw["error"])[:600])
+    if "cell_error" in raw:
+        return Outcome(error=exception_text(raw["cell_error"], sources, hidden)
+                       + ", when your exercise cell was run (before any call)")
+    if "undefined" in raw:
+        return Outcome(error=f"your exercise cell does not define a function `{ex}`")
+    if "exception" in raw:
+        return Outcome(error=exception_text(raw["exception"], sources, hidden))
     try:
         value = decode_value(raw.get("value"))
+        reported = decode_value(raw["after"]) if "after" in raw else None
     except (DecodeError, RecursionError, ValueError, TypeError) as exc:
         return Outcome(error=f"returned data the grader could not read ({str(exc)[:80]})")
-    mutated = raw.get("mutated")
-    mutated = [m for m in mutated if m in arg_names] if type(mutated) is list else []
+    mutated = mutated_inputs(ex_plan, j, reported, after, _spec(ex).arg_names)
+    if mutated is None:
+        return Outcome(error="the grader could not read your inputs back after the call (did "
+                             "your code change the run's folder?)")
     return Outcome(value=value, mutated=mutated)
 
 
-def _forbidden_calls(raw: Any, forbidden: tuple[str, ...]) -> list[str]:
-    calls = raw.get("calls") if type(raw) is dict else None
-    return sorted({c for c in calls if c in forbidden}) if type(calls) is list else []
-
-
-def judge_exercise(ex: str, plan: NotebookPlan, raw_cases: Any, notes: list[str]) -> ExerciseResult:
-    """The verdict on one exercise from the runner's raw outcomes (untrusted data)."""
+def judge_exercise(ex: str, plan: NotebookPlan, run_: Any, notes: list[str],
+                   sources: Sources | None = None) -> ExerciseResult:
+    """The verdict on one exercise from its run's raw outcomes (untrusted data)."""
     from ..checks.judging import judge, summarize
     from ..checks.result import CaseOutcome
 
     spec, ex_plan = _spec(ex), plan.exercises[ex]
-    raw_cases = raw_cases if type(raw_cases) is list else []
+    sources = sources or Sources({})
+    raw_cases = run_.cases if type(run_.cases) is list else []
+    notes = list(notes)
+    if run_.late_error is not None:
+        notes.append(f"a statement after the definition of `{ex}` in its cell raised "
+                     f"{exception_text(run_.late_error, sources, plan.hidden)}; the function "
+                     "was graded anyway (a checker call or display() is not needed there)")
     outcomes = []
     for j, case in enumerate(ex_plan.cases):
         raw = raw_cases[j] if j < len(raw_cases) else None
-        calls = _forbidden_calls(raw, ex_plan.forbidden)
-        if calls:
-            names = ", ".join(f"`torch.{c}`" for c in calls)
-            outcomes.append(CaseOutcome(case.shown_label(), case.group, False,
-                            f"your function calls PyTorch's fused recurrent kernel ({names}, e.g. "
-                            "through torch.nn.LSTM): this exercise asks you to write the "
-                            "recurrence yourself", "called a fused RNN kernel"))
-            continue
+        label = f"hidden case {j + 1}" if plan.hidden else case.shown_label()
         try:
-            outcomes.append(judge(spec, case, _outcome(raw, spec.arg_names)))
+            outcome = case_outcome(ex, ex_plan, j, raw, run_.after, sources, plan.hidden)
+            verdict = judge(spec, case, outcome)
+            verdict.label = label
+            if plan.hidden and not verdict.passed and outcome.error is None \
+                    and not outcome.not_implemented and not outcome.mutated:
+                verdict.message = hidden_message(spec, case, outcome.value, verdict.mistake,
+                                                 sources)
+            outcomes.append(verdict)
         except Exception as exc:  # noqa: BLE001 - whatever came back, it is a failed case
-            outcomes.append(CaseOutcome(case.shown_label(), case.group, False, "the returned value could "
+            outcomes.append(CaseOutcome(label, case.group, False, "the returned value could "
                                         f"not be judged ({type(exc).__name__})"))
     result = summarize(spec, outcomes, hidden=plan.hidden)
     n_pass = sum(o.passed for o in outcomes)
     score = float(spec.points) * n_pass / len(outcomes) if outcomes else 0.0
     return ExerciseResult(ex, spec.title, result.status, result.message, round(score, 2),
-                          float(spec.points), n_pass, len(outcomes), result.mistake, list(notes))
+                          float(spec.points), n_pass, len(outcomes), result.mistake, notes)
 
 
 def fault_text(timed_out: bool, rc: int | None, limits: Limits, during: str) -> tuple[str, str]:
@@ -127,18 +191,17 @@ def _ex_job(ex: str, plan: NotebookPlan, cells: list[discover.ExerciseCell],
             bad: dict[str, ExerciseResult]) -> dict[str, Any]:
     """What the runner needs for one exercise: the cells up to its own, its cases."""
     own = next(c for c in cells if c.id == ex)
-    ex_plan = plan.exercises[ex]
-    return {"exercise": ex, "arg_names": list(_spec(ex).arg_names),
+    return {"exercise": ex, "checkers": list(plan.exercise_ids),
             "cells": [{"id": c.id, "source": c.source} for c in cells
                       if c.index <= own.index and c.id not in bad],
-            "cases": ex_plan.payloads, "forbidden": list(ex_plan.forbidden)}
+            "cases": plan.exercises[ex].payloads}
 
 
 @dataclass
 class Reading:
     """What one exercise's run says: a result, a fault of its own, or another cell to blame."""
 
-    cases: list[Any] | None = None
+    run: ExerciseRun | None = None
     fault: tuple[str, str] | None = None   # (status, message)
     blame: str | None = None               # another exercise's cell killed this process
 
@@ -146,7 +209,7 @@ class Reading:
 def read_run(ex: str, run_: RunOutcome, cells: set[str], limits: Limits) -> Reading:
     er = run_.exercises.get(ex)
     if er is not None and er.cases is not None:
-        return Reading(cases=er.cases)
+        return Reading(run=er)
     if er is None or not er.started:
         if run_.fatal and run_.started:
             return Reading(fault=("crashed", "the grader could not run the instructor's context: "
@@ -167,12 +230,16 @@ def read_run(ex: str, run_: RunOutcome, cells: set[str], limits: Limits) -> Read
     return Reading(fault=fault_text(timed_out, rc, limits, during))
 
 
-def _run(exs: list[str], plan: NotebookPlan, batch: Batch, cells: list[discover.ExerciseCell],
+def _run(ex: str, plan: NotebookPlan, batch: Batch, cells: list[discover.ExerciseCell],
          bad: dict[str, ExerciseResult], uids: list[int]) -> RunOutcome:
-    modules = tuple(sorted({m for ex in exs for m in plan.exercises[ex].modules}))
-    job = {"context": plan.context, "exercises": [_ex_job(ex, plan, cells, bad) for ex in exs]}
-    out = run(job, plan.npz, batch.limits, batch.mode, modules, batch.runner_site)
+    """ONE exercise in its own fresh sandbox: its outcome is back here, judged, before any
+    learner code of another exercise runs; its folder holds only its own inputs."""
+    job = {"context": plan.context, "exercises": [_ex_job(ex, plan, cells, bad)]}
+    ex_plan = plan.exercises[ex]
+    out = run(job, ex_plan.npz, batch.limits, batch.mode, ex_plan.modules, batch.runner_site)
     uids += [out.uid] if out.uid is not None else []
+    if out.cleanup:
+        log(f"warning: could not remove {out.cleanup} after a run")
     return out
 
 
@@ -180,8 +247,9 @@ def _settle(ex: str, reading: Reading, plan: NotebookPlan, cells: list[discover.
             bad: dict[str, ExerciseResult]) -> ExerciseResult | None:
     """The verdict a reading gives, or None when the exercise must run again."""
     notes = {c.id: c.notes for c in cells}
-    if reading.cases is not None:
-        return judge_exercise(ex, plan, reading.cases, notes[ex])
+    if reading.run is not None:
+        return judge_exercise(ex, plan, reading.run, notes[ex],
+                              Sources({c.id: c.source for c in cells}))
     if reading.blame is not None:
         bad.setdefault(reading.blame, entry(reading.blame, *reading.fault, notes[reading.blame]))
         return None
@@ -196,9 +264,9 @@ def grade_exercise(ex: str, plan: NotebookPlan, batch: Batch, cells: list[discov
     """E alone in fresh sandboxes until it has a verdict (cells found faulty go into ``bad``)."""
     ids = {c.id for c in cells}
     for _ in range(len(cells) + 1):
-        out = _run([ex], plan, batch, cells, bad, uids)
+        out = _run(ex, plan, batch, cells, bad, uids)
         reading = read_run(ex, out, ids, batch.limits)
-        if reading.blame is None and reading.cases is None and reading.fault is None:
+        if reading.blame is None and reading.run is None and reading.fault is None:
             reading.fault = fault_text(out.timed_out, out.returncode, batch.limits,
                                        "before any of your code ran")
         verdict = _settle(ex, reading, plan, cells, bad)
@@ -209,29 +277,23 @@ def grade_exercise(ex: str, plan: NotebookPlan, batch: Batch, cells: list[discov
 
 def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch,
                    uids: list[int]) -> list[ExerciseResult]:
-    """Every exercise of the notebook: one sandbox per set of allowed packages (usually one), a
-    fresh process per exercise; exercises whose process was killed by another exercise's cell
-    run again alone, without that cell."""
+    """Every exercise of the notebook, each in its own sandbox; an exercise whose process was
+    killed by another exercise's cell runs again without that cell."""
     found, missing = discover.exercise_cells(nb, plan.exercise_ids)
     cells = sorted(found.values(), key=lambda c: c.index)
     bad: dict[str, ExerciseResult] = {}
     results: dict[str, ExerciseResult] = {ex: entry(ex, "missing", why)
                                           for ex, why in missing.items()}
-    pending = [ex for ex in plan.exercise_ids if ex in found]
-    groups: dict[tuple[str, ...], list[str]] = {}  # torch only in the sandbox of those needing it
-    for ex in pending:
-        groups.setdefault(plan.exercises[ex].modules, []).append(ex)
-    ids = {c.id for c in cells}
-    for group in groups.values():
-        out = _run(group, plan, batch, cells, bad, uids)
-        for ex in group:
-            verdict = _settle(ex, read_run(ex, out, ids, batch.limits), plan, cells, bad)
-            if verdict is not None:
-                results[ex] = verdict
-    for ex in pending:
-        if ex not in results:
+    for ex in plan.exercise_ids:
+        if ex in found:
             results[ex] = bad.get(ex) or grade_exercise(ex, plan, batch, cells, bad, uids)
     return [results[ex] for ex in plan.exercise_ids]
+
+
+def graded_code(nb: dict, exercise_ids: list[str]) -> list[str]:
+    """The code that decides a submission's hidden cases: its exercise cells as graded."""
+    found, _ = discover.exercise_cells(nb, exercise_ids)
+    return [f"{c.id}\0{c.source}" for c in sorted(found.values(), key=lambda c: c.index)]
 
 
 def grade_submission(sub: discover.Submission, content: bytes, key: str, batch: Batch,
@@ -249,10 +311,11 @@ def grade_submission(sub: discover.Submission, content: bytes, key: str, batch: 
         record.note = record.note or ("no exercise of the course found (no grade_id, file name "
                                       "or exercise function matched)")
         return record
-    plan = batch.plans.get(record.notebook)
+    ids = notebooks[record.notebook]
     if nb is None:
-        record.exercises = [entry(ex, "missing", record.note) for ex in plan.exercise_ids]
+        record.exercises = [entry(ex, "missing", record.note) for ex in ids]
     else:
+        plan = batch.plans.get(record.notebook, graded_code(nb, ids))
         kernel = nb["metadata"].get("kernelspec")
         kernel = kernel if isinstance(kernel, dict) else {}
         if kernel.get("name") not in (None, "python3"):
@@ -264,7 +327,7 @@ def grade_submission(sub: discover.Submission, content: bytes, key: str, batch: 
         record.isolation = ("bubblewrap" if batch.mode == "bwrap" else "none") + (
             " + own uid" if record.sandbox_uids else "")
     record.total = round(sum(e.score for e in record.exercises), 2)
-    record.max = float(sum(_spec(ex).points for ex in plan.exercise_ids))
+    record.max = float(sum(_spec(ex).points for ex in ids))
     return record
 
 

@@ -62,6 +62,17 @@ def drop_privileges(uid: int | None) -> None:
         raise OSError("could not drop privileges")
 
 
+def not_dumpable() -> None:
+    """``PR_SET_DUMPABLE 0``: processes of the same uid (the learner's) can neither ptrace the
+    runner nor open its ``/proc/<pid>/mem`` or ``fd/`` (best effort; Linux only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def set_limits(limits: dict) -> None:
     """Resource limits (soft = hard, so learner code cannot raise them): CPU seconds, address
     space, file size, processes of this uid, no core files."""
@@ -147,15 +158,69 @@ def _reap(timeout: float = 5.0) -> None:
             return
 
 
-def _child(ex_job: dict, ns: dict, arrays: dict) -> None:
+def share_inputs(cases: list[dict], arrays: dict) -> list[dict]:
+    """Per case, its input arrays copied into memory shared with the exercise's process (an
+    anonymous ``MAP_SHARED`` mapping made before the fork): the learner's function gets views
+    of it, and the runner reads it back after that process is gone (:func:`snapshot`)."""
+    import mmap
+
+    import numpy as np
+
+    shared = []
+    for case in cases:
+        keys = sorted(_array_keys(case)) if case.get("source") is None else []
+        size = sum(arrays[k].nbytes for k in keys)
+        mem = mmap.mmap(-1, max(size, 1))
+        views, offset = {}, 0
+        for k in keys:
+            a = np.ascontiguousarray(arrays[k])
+            view = np.frombuffer(mem, dtype=a.dtype, count=a.size, offset=offset).reshape(a.shape)
+            view[...] = a
+            views[k] = view
+            offset += a.nbytes
+        shared.append(views)
+    return shared
+
+
+def _array_keys(tree) -> set[str]:
+    if isinstance(tree, dict):
+        if isinstance(tree.get("array"), str):
+            return {tree["array"]}
+        return set().union(*[_array_keys(v) for v in tree.values()]) if tree else set()
+    if isinstance(tree, list):
+        return set().union(*[_array_keys(v) for v in tree]) if tree else set()
+    return set()
+
+
+def snapshot(ex: str, shared: list[dict]) -> None:
+    """The shared input memory as the exercise left it, for the grader's in-place check
+    (written by the runner once no process of the exercise is left)."""
+    import numpy as np
+
+    data = {f"{j}|{k}": np.array(v, copy=True) for j, views in enumerate(shared)
+            for k, v in views.items()}
+    for name in (f".after-{ex}.npz", f"after-{ex}.npz"):  # whatever learner code put there
+        if os.path.isdir(name) and not os.path.islink(name):
+            import shutil
+
+            shutil.rmtree(name)
+        elif os.path.lexists(name):
+            os.unlink(name)
+    fd = os.open(f".after-{ex}.npz", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as fh:
+        np.savez(fh, **data)
+    _REPLACE(f".after-{ex}.npz", f"after-{ex}.npz")
+
+
+def _child(ex_job: dict, ns: dict, shared: list) -> None:
     """The forked process of one exercise: never returns."""
     ex = ex_job["exercise"]
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         from runner_exec import run_exercise
 
-        cases = run_exercise(ex_job, ns, arrays, f"progress-{ex}")
-        _write_atomic(f"result-{ex}.json", _DUMPS({"exercise": ex, "cases": cases}))
+        out = run_exercise(ex_job, ns, shared, f"progress-{ex}")
+        _write_atomic(f"result-{ex}.json", _DUMPS({"exercise": ex, **out}))
     except BaseException:  # noqa: BLE001
         try:
             _write_atomic(f"fatal-{ex}.txt", traceback.format_exc()[-2000:])
@@ -183,8 +248,9 @@ def run_job(job: dict) -> None:
     arrays = load_npz("inputs.npz") if os.path.exists("inputs.npz") else {}
     for mod in job.get("modules", []):
         __import__(mod)  # allowed heavy packages, imported before any learner code
-    import runner_exec  # noqa: F401 - loaded once, before the forks
-    ns: dict = {"__name__": "__main__", "__builtins__": builtins}
+    import runner_exec  # loaded once, before the forks
+    ns: dict = {"__name__": "__main__", "__builtins__": builtins,
+                "get_ipython": runner_exec._IPythonStub}
     for src in job["context"]:
         exec(compile(src, "<grader-context>", "exec"), ns)  # the instructor's cells
     skip: set[str] = set()  # cells whose top-level code killed an earlier exercise's process
@@ -192,9 +258,10 @@ def run_job(job: dict) -> None:
         ex = ex_job["exercise"]
         progress.write(f"exercise {ex}\n")
         ex_job = {**ex_job, "cells": [c for c in ex_job["cells"] if c["id"] not in skip]}
+        shared = share_inputs(ex_job["cases"], arrays)
         pid = os.fork()
         if pid == 0:
-            _child(ex_job, dict(ns), arrays)
+            _child(ex_job, dict(ns), shared)
         code = wait_child(pid, float(job.get("timeout", 60)))
         progress.write(f"timeout {ex}\n" if code is None else f"exit {ex} {code}\n")
         if not os.path.exists(f"result-{ex}.json"):
@@ -202,6 +269,7 @@ def run_job(job: dict) -> None:
         if _KILL_ALL:
             _kill_leftovers()  # daemons the child left: nothing reaches the next exercise
             _reap()
+        snapshot(ex, shared)
     progress.write("done\n")
 
 
@@ -209,6 +277,7 @@ def main() -> None:
     """``runner.py JOB_FOLDER [UID]``: privileges are dropped before anything is read."""
     global _KILL_ALL
     drop_privileges(int(sys.argv[2]) if len(sys.argv) > 2 else None)
+    not_dumpable()
     os.chdir(sys.argv[1])
     with open("job.json", encoding="utf-8") as fh:
         job = json.load(fh)

@@ -27,12 +27,14 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import layout
+from .limits import Cgroup, cgroups_available, remove_stale, seccomp_fd
 
 MAX_RESULT_BYTES = 32 << 20
 _BASE: str | None = None
@@ -87,6 +89,8 @@ class ExerciseRun:
     """What one exercise's process left behind."""
 
     cases: list[Any] | None = None  # raw outcome per case (untrusted); None if none came back
+    late_error: Any = None          # a later statement of its own cell failed (untrusted)
+    after: dict[int, dict[str, Any]] | None = None  # case -> input arrays after the call
     started: bool = False           # the runner forked its process
     ended: bool = False             # ... and saw it end (or time out)
     exit_code: int | None = None    # negative: killed by that signal
@@ -104,6 +108,7 @@ class RunOutcome:
     fatal: str = ""                 # the runner's own failure (the context cells raised ...)
     wall_s: float = 0.0
     uid: int | None = None          # the fresh uid the run used (root only)
+    cleanup: str = ""               # what could not be removed from the host (empty: all)
 
 
 def is_root() -> bool:
@@ -116,8 +121,46 @@ def _base_dir() -> str:
         _remove_stale(tempfile.gettempdir())
         _BASE = tempfile.mkdtemp(prefix=f"course-grade-{os.getpid()}-")
         os.chmod(_BASE, 0o711)  # a run's uid may traverse to its own folder, not list
-        atexit.register(shutil.rmtree, _BASE, True)
+        atexit.register(remove_tree, _BASE)
+        remove_stale()
     return _BASE
+
+
+def remove_tree(path: str) -> bool:
+    """Remove a run's folder whatever learner code did to it (read-only folders, files without
+    permissions: made writable again, then removed, as an ordinary user too); True when gone."""
+    def fix(func, failed, _exc) -> None:
+        parent = os.path.dirname(failed)
+        for target in (parent, failed):
+            try:
+                if not os.path.islink(target):
+                    os.chmod(target, 0o700)
+            except OSError:
+                pass
+        try:
+            if os.path.isdir(failed) and not os.path.islink(failed):
+                _rmtree(failed, fix)
+            else:
+                os.unlink(failed)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            pass
+
+    try:
+        if not os.path.islink(path):
+            os.chmod(path, 0o700)
+    except OSError:
+        pass
+    _rmtree(path, fix)
+    return not os.path.lexists(path)
+
+
+def _rmtree(path: str, handler) -> None:
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=handler)
+    else:
+        shutil.rmtree(path, onerror=handler)
 
 
 def _remove_stale(tmp: str) -> None:
@@ -129,7 +172,7 @@ def _remove_stale(tmp: str) -> None:
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
+            remove_tree(path)
         except OSError:
             pass
 
@@ -189,14 +232,21 @@ def _kill_uid(uid: int) -> None:
         pass
 
 
-def _command(folder: str, mode: str, modules: tuple[str, ...], uid: int | None) -> list[str]:
-    """The runner's command line for this mode."""
+def _command(folder: str, mode: str, modules: tuple[str, ...], uid: int | None,
+             seccomp: int | None = None, cgroup: Cgroup | None = None) -> list[str]:
+    """The runner's command line for this mode (joining ``cgroup`` first, through a shell that
+    writes its own pid, so that every process of the run is in it from the start)."""
     python = layout.interpreter()
     tail = [] if uid is None else [str(uid)]
     if mode == "bwrap":
         bwrap = layout.bwrap_path() or "bwrap"
-        return [bwrap, *layout.bwrap_args(folder, modules, uid is not None), python, "-I", "-S",
-                f"{layout.RUNNER_DIR}/runner.py", layout.JOB, *tail]
+        argv = [bwrap, *layout.bwrap_args(folder, modules, uid is not None, seccomp), python,
+                "-I", "-S", f"{layout.RUNNER_DIR}/runner.py", layout.JOB, *tail]
+        if cgroup is not None:
+            join = " && ".join(f'echo $$ > "${i + 1}"' for i in range(len(cgroup.procs)))
+            argv = ["/bin/sh", "-c", f'{join} && shift {len(cgroup.procs)} && exec "$@"', "sh",
+                    *cgroup.procs, *argv]
+        return argv
     for name in layout.RUNNER_FILES:
         shutil.copy(os.path.join(os.path.dirname(__file__), name), folder)
     return [python, "-I", "-S", os.path.join(folder, "runner.py"), folder, *tail]
@@ -220,8 +270,12 @@ def run(job: dict[str, Any], inputs_npz: bytes, limits: Limits, mode: str = "bwr
            "path": layout.site_paths(mode, modules, runner_site), "rlimits": rlimits(limits, nproc)}
     folder = tempfile.mkdtemp(prefix="run-", dir=_base_dir())
     out = RunOutcome(uid=uid)
+    seccomp = seccomp_fd() if mode == "bwrap" else None
+    cgroup = None
     try:
-        argv = _command(folder, mode, modules, uid)
+        if mode == "bwrap" and cgroups_available():
+            cgroup = Cgroup(limits.memory_mb, limits.nproc + 8)  # + bubblewrap, shell
+        argv = _command(folder, mode, modules, uid, seccomp, cgroup)
         with open(os.path.join(folder, "job.json"), "w", encoding="utf-8") as fh:
             json.dump(job, fh)
         if inputs_npz:
@@ -233,22 +287,29 @@ def run(job: dict[str, Any], inputs_npz: bytes, limits: Limits, mode: str = "bwr
             os.chown(folder, uid, uid)
         os.chmod(folder, 0o700)
         start = time.monotonic()
-        _wait(argv, budget, out, uid if mode != "bwrap" else None)
+        _wait(argv, budget, out, uid if mode != "bwrap" else None,
+              (seccomp,) if seccomp is not None else ())
         if mode == "bwrap" and out.returncode is not None and 128 < out.returncode < 160:
             out.returncode = 128 - out.returncode  # bwrap reports a signal death as 128 + n
         out.wall_s = time.monotonic() - start
         _collect(folder, [e["exercise"] for e in job["exercises"]], out)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if seccomp is not None:
+            os.close(seccomp)
+        left = [] if remove_tree(folder) else [folder]
+        if cgroup is not None and not cgroup.remove():
+            left += cgroup.dirs
+        out.cleanup = ", ".join(left)
     return out
 
 
-def _wait(argv: list[str], budget: float, out: RunOutcome, kill_uid: int | None) -> None:
+def _wait(argv: list[str], budget: float, out: RunOutcome, kill_uid: int | None,
+          fds: tuple[int, ...] = ()) -> None:
     """Run, wait (timeout), kill what is left: bubblewrap's PID namespace ends with it; without
     bubblewrap every process of the run's uid (``kill_uid``) is killed."""
     proc = subprocess.Popen(argv, cwd="/", env=dict(ENV), stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
-                            start_new_session=True)
+                            start_new_session=True, pass_fds=fds)
     try:
         out.returncode = proc.wait(timeout=budget)
     except subprocess.TimeoutExpired:
@@ -272,22 +333,46 @@ def _text(folder: str, name: str, cap: int) -> str:
     return (_read_capped(os.path.join(folder, name), cap) or b"").decode("utf-8", "replace")
 
 
-def _cases(folder: str, exercise: str) -> list[Any] | None:
+def _result(folder: str, exercise: str) -> dict | None:
     raw = _read_capped(os.path.join(folder, f"result-{exercise}.json"), MAX_RESULT_BYTES)
     try:
         data = json.loads(raw) if raw is not None else None
     except (ValueError, RecursionError):
         return None
     if type(data) is dict and data.get("exercise") == exercise and type(data.get("cases")) is list:
-        return data["cases"]
+        return data
     return None
+
+
+def _after(folder: str, exercise: str) -> dict[int, dict[str, Any]] | None:
+    """The runner's snapshot of the input memory after the exercise (untrusted npz)."""
+    import io
+
+    import numpy as np
+
+    raw = _read_capped(os.path.join(folder, f"after-{exercise}.npz"), MAX_RESULT_BYTES)
+    if raw is None:
+        return None
+    out: dict[int, dict[str, Any]] = {}
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as data:
+            for name in data.files:
+                j, _, key = name.partition("|")
+                if j.isdigit():
+                    out.setdefault(int(j), {})[key] = data[name]
+    except Exception:  # noqa: BLE001 - untrusted bytes: no snapshot
+        return None
+    return out
 
 
 def _collect(folder: str, exercises: list[str], out: RunOutcome) -> None:
     runner = parse_progress(_text(folder, "progress", 1 << 20))
     out.started, out.fatal = runner.started, _text(folder, "fatal.txt", 4000)
     for ex in exercises:
-        er = ExerciseRun(cases=_cases(folder, ex), started=ex in runner.ended
+        result = _result(folder, ex)
+        er = ExerciseRun(cases=result["cases"] if result else None,
+                         late_error=result.get("late_error") if result else None,
+                         after=_after(folder, ex), started=ex in runner.ended
                          or runner.current == ex, ended=ex in runner.ended,
                          progress=parse_progress(_text(folder, f"progress-{ex}", 1 << 20)),
                          fatal=_text(folder, f"fatal-{ex}.txt", 4000))
