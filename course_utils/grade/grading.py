@@ -150,7 +150,7 @@ def judge_exercise(ex: str, plan: NotebookPlan, run_: Any, notes: list[str],
     outcomes = []
     for j, case in enumerate(ex_plan.cases):
         raw = raw_cases[j] if j < len(raw_cases) else None
-        label = f"hidden case {j + 1}" if plan.hidden else case.shown_label()
+        label = f"#{j + 1}" if plan.hidden else case.shown_label()  # a hidden label says nothing
         try:
             outcome = case_outcome(ex, ex_plan, j, raw, run_.after, sources, plan.hidden)
             verdict = judge(spec, case, outcome)

@@ -42,7 +42,9 @@ class Sources:
     def __init__(self, cells: dict[str, str]) -> None:
         self.cells = cells
         self.classes = {m for src in cells.values() for m in _CLASS.findall(src)}
-        self.words = {w for src in cells.values() for w in _WORD.findall(src)}
+        words = {w for src in cells.values() for w in _WORD.findall(src)}
+        self.words = words | {".".join(w.split(".")[:k]) for w in words
+                              for k in range(1, w.count(".") + 1)}
 
     def line(self, cell: Any, lineno: Any) -> str | None:
         src = self.cells.get(cell) if isinstance(cell, str) else None
@@ -100,7 +102,7 @@ def _returned_type(value: Any, sources: Sources) -> str:
         return ""
     name = type(odd).__name__
     if name.startswith(("array too large", "nesting too deep")):
-        return " (got an array or a nesting too large to return)"
+        return " (got an array too large, or a nesting too deep, to return)"
     return f" (got {name})" if name in SAFE_TYPES or name in sources.classes else ""
 
 

@@ -6,7 +6,8 @@ notebooks, a second checkout's checkers); 2 checker code dug out of memory; 3 th
 and the grader's key read, the grader's source patched, the grader killed; 4 colliding output
 folders; 5 writes that persist in world-writable places; 6 a daemon that outlives its sandbox
 and rewrites results; 7 standard modules not pre-loaded; 8 patches of json / builtins in one
-exercise; and notebook 09's exercise answered by torch.nn.LSTM.
+exercise. (Issue 26's classes: ``test_adversarial_trust.py``; the fused-LSTM exercise:
+``test_adversarial_fused.py``.)
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ from tests.grade.grade_fixtures import (
     CELL_OK,
     FWD_ALONE,
     ROOT,
-    code,
     grade,
-    notebook,
     record,
     rnn_nb,
     rows,
@@ -141,19 +140,6 @@ NOISY = {  # correct answers with hostile side effects: full marks, and no side 
 }
 
 
-def _lstm_nb() -> dict:
-    cell = ("import torch\ndef lstm_forward_hoisted(x, h0, c0, W_ih, W_hh, b_ih, b_hh):\n"
-            "    lstm = torch.nn.LSTM(x.shape[2], h0.shape[1]).to(x.dtype)\n"
-            "    with torch.no_grad():\n"
-            "        lstm.weight_ih_l0.copy_(W_ih); lstm.weight_hh_l0.copy_(W_hh)\n"
-            "        lstm.bias_ih_l0.copy_(b_ih); lstm.bias_hh_l0.copy_(b_hh)\n"
-            "        out, (h, c) = lstm(x, (h0[None], c0[None]))\n"
-            "    return out, (h[0], c[0])\n")
-    nb = notebook([code(cell, "lstm_forward_hoisted")])
-    nb["cells"][2]["source"] = "import torch"
-    return nb
-
-
 def make_class(base: Path, out: Path, names: list[str] | None = None) -> Path:
     subs = base / "subs"
     cells = {**CHEATS, **NOISY, "late_rewrite": late_rewrite(out)}
@@ -167,7 +153,6 @@ def make_class(base: Path, out: Path, names: list[str] | None = None) -> Path:
         long = "x" * 150
         write(subs / f"{long}1" / "01_rnn_basics.ipynb", rnn_nb())
         write(subs / f"{long}2" / "01_rnn_basics.ipynb", rnn_nb(fwd="def rnn_forward(*a):\n    return 0\n"))
-        write(subs / "lstm_nn" / "09_gpu_comparison.ipynb", _lstm_nb())
     return subs
 
 
@@ -284,12 +269,6 @@ def _results(out: Path, sub_id: str) -> Path:
     from course_utils.grade.report import submission_folder
 
     return submission_folder(out, sub_id) / "results.json"
-
-
-def test_torch_lstm_does_not_pass_the_hoisting_exercise(batch):
-    _, out, table, _ = batch
-    entry = record(out, sid("lstm_nn", "09_gpu_comparison"))["exercises"][0]
-    assert entry["score"] == 0 and "fused recurrent kernel" in entry["message"], entry
 
 
 def test_a_grader_that_kills_itself_is_only_possible_unsandboxed(tmp_path):
