@@ -149,6 +149,29 @@ def test_no_user_namespace_can_be_created_inside():
     assert _value(_run(probe)) == 1
 
 
+def test_memory_is_capped_for_the_whole_sandbox_where_cgroups_can_be_made():
+    """Class 7: four processes of 200 MB each, under a 512 MB sandbox: without a control group
+    each one is within its own RLIMIT_AS and all four hold their memory at once; with one, the
+    sandbox as a whole cannot (processes die or fail to allocate)."""
+    from course_utils.grade.limits import cgroups_available
+
+    if not cgroups_available():
+        pytest.skip("no control groups here: the documented bound is RLIMIT_NPROC x RLIMIT_AS")
+    cell = ("import os, time\ndef double(a):\n    r, w = os.pipe()\n    pids = []\n"
+            "    for _ in range(4):\n        pid = os.fork()\n        if pid == 0:\n"
+            "            try:\n                b = bytearray(200 << 20)\n"
+            "                b[::4096] = b'x' * len(b[::4096])\n"
+            "                os.write(w, b'1')\n                time.sleep(3)\n"
+            "            finally:\n                os._exit(0)\n        pids.append(pid)\n"
+            "    for pid in pids:\n        os.waitpid(pid, 0)\n    os.close(w)\n"
+            "    return len(os.read(r, 100))\n")
+    job, npz = _job(cell)
+    out = sandbox.run(job, npz, sandbox.Limits(timeout=30, memory_mb=512))
+    case = out.exercises["double"].cases
+    held = decode_value(case[0]["value"]) if case and "value" in case[0] else 0
+    assert held <= 2, held
+
+
 def test_multiprocessing_and_pools_work():
     """Class 6: semaphores in /dev/shm, functions of the cell pickled from __main__."""
     cell = ("import multiprocessing as mp\nfrom concurrent.futures import ProcessPoolExecutor, "
