@@ -128,32 +128,54 @@ def _base_dir() -> str:
 
 def remove_tree(path: str) -> bool:
     """Remove a run's folder whatever learner code did to it (read-only folders, files without
-    permissions: made writable again, then removed, as an ordinary user too); True when gone."""
-    def fix(func, failed, _exc) -> None:
-        parent = os.path.dirname(failed)
-        for target in (parent, failed):
-            try:
-                if not os.path.islink(target):
+    permissions: made writable again, then removed, as an ordinary user too); True when gone.
+    Only paths *inside* ``path`` (and ``path`` itself) are ever chmod-ed."""
+    top = os.path.abspath(path)
+
+    def inside(p: str) -> bool:
+        p = os.path.abspath(p)
+        return p == top or p.startswith(top + os.sep)
+
+    retried: set[str] = set()
+
+    def fix(func, failed, exc) -> None:
+        exc = exc[1] if isinstance(exc, tuple) else exc  # onerror (3.11) / onexc (3.12+)
+        failed = os.path.abspath(failed)
+        if isinstance(exc, FileNotFoundError) or not inside(failed) or failed in retried:
+            return
+        retried.add(failed)
+        for target in (os.path.dirname(failed), failed):
+            if inside(target) and not os.path.islink(target):
+                try:
                     os.chmod(target, 0o700)
-            except OSError:
-                pass
+                except OSError:
+                    pass
         try:
+            if failed == top:
+                return  # handled once the walk is over
             if os.path.isdir(failed) and not os.path.islink(failed):
                 _rmtree(failed, fix)
             else:
                 os.unlink(failed)
-        except FileNotFoundError:
-            pass
         except OSError:
             pass
 
+    if not os.path.lexists(top):
+        return True
+    if os.path.islink(top):
+        os.unlink(top)
+        return True
     try:
-        if not os.path.islink(path):
-            os.chmod(path, 0o700)
+        os.chmod(top, 0o700)
     except OSError:
         pass
-    _rmtree(path, fix)
-    return not os.path.lexists(path)
+    _rmtree(top, fix)
+    if os.path.isdir(top) and not os.listdir(top):
+        try:
+            os.rmdir(top)
+        except OSError:
+            pass
+    return not os.path.lexists(top)
 
 
 def _rmtree(path: str, handler) -> None:

@@ -196,7 +196,10 @@ def test_a_read_only_folder_left_by_learner_code_is_removed(tmp_path):
     (folder / "a" / "b" / "f").write_text("x")
     (folder / "a" / "b").chmod(0o500)
     (folder / "a").chmod(0o000)
+    mode = tmp_path.stat().st_mode
     assert sandbox.remove_tree(str(folder)) and not folder.exists()
+    assert sandbox.remove_tree(str(folder))  # already gone: nothing else is touched
+    assert tmp_path.stat().st_mode == mode and os.stat("/tmp").st_mode & 0o7777 == 0o1777
 
 
 def test_the_seccomp_filter_is_well_formed():
