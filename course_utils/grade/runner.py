@@ -10,11 +10,15 @@ of ``course_utils`` — no checker, no reference, no spec. It decides nothing; i
    limits and starts a watchdog that kills the sandbox when the grader goes away (stdin
    closes) or the deadline passes;
 2. imports the allowed packages and runs the instructor's context cells (trusted);
-3. for each exercise: forks a child that runs the learner's cells up to that exercise's cell
-   and calls the function on every case (:func:`runner_exec.run_exercise`), writing the raw
-   values to ``result-<exercise>.json``; waits at most the per-exercise timeout, then kills
-   the child and whatever it left behind, so no patch, daemon or state of one exercise
-   reaches the next. In bubblewrap the runner is PID 1 of the sandbox's PID namespace, so
+3. for each exercise (the grader sends one per sandbox): copies its inputs into memory shared
+   with the child (:func:`share_inputs`), forks a child that runs the learner's cells up to
+   that exercise's cell and calls the function on every case (:func:`runner_exec.run_exercise`),
+   writing the raw values to ``result-<exercise>.json``; waits at most the per-exercise
+   timeout, then kills the child and whatever it left behind, and only then writes the shared
+   memory as the learner's code left it to ``after-<exercise>.npz`` (:func:`snapshot`): the
+   grader decides from it whether an input was changed in place. The runner makes itself
+   non-dumpable first, so the learner's processes (same uid) cannot ptrace it or read its
+   memory. In bubblewrap the runner is PID 1 of the sandbox's PID namespace, so
    learner code cannot kill it (the kernel drops such signals from inside the namespace).
 
 Its own lines in ``progress`` (``exercise E``, ``exit E <status>``, ``timeout E``) and the
@@ -169,15 +173,18 @@ def share_inputs(cases: list[dict], arrays: dict) -> list[dict]:
     shared = []
     for case in cases:
         keys = sorted(_array_keys(case)) if case.get("source") is None else []
-        size = sum(arrays[k].nbytes for k in keys)
+        size = sum(-(-arrays[k].nbytes // 64) * 64 for k in keys)  # each array 64-byte aligned
         mem = mmap.mmap(-1, max(size, 1))
         views, offset = {}, 0
         for k in keys:
             a = np.ascontiguousarray(arrays[k])
+            if a.size == 0:
+                views[k] = a.copy()
+                continue
             view = np.frombuffer(mem, dtype=a.dtype, count=a.size, offset=offset).reshape(a.shape)
             view[...] = a
             views[k] = view
-            offset += a.nbytes
+            offset += -(-a.nbytes // 64) * 64
         shared.append(views)
     return shared
 

@@ -19,21 +19,19 @@ read with ``O_NOFOLLOW`` and a size cap, and then validated as untrusted data.
 from __future__ import annotations
 
 import atexit
-import glob
 import json
 import os
 import secrets
 import shutil
 import signal
-import stat
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import layout
+from .hostfs import read_capped, remove_stale_runs, remove_tree
 from .limits import Cgroup, cgroups_available, remove_stale, seccomp_fd
 
 MAX_RESULT_BYTES = 32 << 20
@@ -118,85 +116,12 @@ def is_root() -> bool:
 def _base_dir() -> str:
     global _BASE
     if _BASE is None or not os.path.isdir(_BASE):
-        _remove_stale(tempfile.gettempdir())
+        remove_stale_runs(tempfile.gettempdir())
         _BASE = tempfile.mkdtemp(prefix=f"course-grade-{os.getpid()}-")
         os.chmod(_BASE, 0o711)  # a run's uid may traverse to its own folder, not list
         atexit.register(remove_tree, _BASE)
         remove_stale()
     return _BASE
-
-
-def remove_tree(path: str) -> bool:
-    """Remove a run's folder whatever learner code did to it (read-only folders, files without
-    permissions: made writable again, then removed, as an ordinary user too); True when gone.
-    Only paths *inside* ``path`` (and ``path`` itself) are ever chmod-ed."""
-    top = os.path.abspath(path)
-
-    def inside(p: str) -> bool:
-        p = os.path.abspath(p)
-        return p == top or p.startswith(top + os.sep)
-
-    retried: set[str] = set()
-
-    def fix(func, failed, exc) -> None:
-        exc = exc[1] if isinstance(exc, tuple) else exc  # onerror (3.11) / onexc (3.12+)
-        failed = os.path.abspath(failed)
-        if isinstance(exc, FileNotFoundError) or not inside(failed) or failed in retried:
-            return
-        retried.add(failed)
-        for target in (os.path.dirname(failed), failed):
-            if inside(target) and not os.path.islink(target):
-                try:
-                    os.chmod(target, 0o700)
-                except OSError:
-                    pass
-        try:
-            if failed == top:
-                return  # handled once the walk is over
-            if os.path.isdir(failed) and not os.path.islink(failed):
-                _rmtree(failed, fix)
-            else:
-                os.unlink(failed)
-        except OSError:
-            pass
-
-    if not os.path.lexists(top):
-        return True
-    if os.path.islink(top):
-        os.unlink(top)
-        return True
-    try:
-        os.chmod(top, 0o700)
-    except OSError:
-        pass
-    _rmtree(top, fix)
-    if os.path.isdir(top) and not os.listdir(top):
-        try:
-            os.rmdir(top)
-        except OSError:
-            pass
-    return not os.path.lexists(top)
-
-
-def _rmtree(path: str, handler) -> None:
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=handler)
-    else:
-        shutil.rmtree(path, onerror=handler)
-
-
-def _remove_stale(tmp: str) -> None:
-    """Folders left by graders that were killed (their pid is gone)."""
-    for path in glob.glob(os.path.join(tmp, "course-grade-*-*")):
-        pid = os.path.basename(path).split("-")[2]
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            remove_tree(path)
-        except OSError:
-            pass
 
 
 def _own_task_count() -> int:
@@ -221,28 +146,6 @@ def rlimits(limits: Limits, nproc: int) -> dict[str, int]:
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
-
-
-def _read_capped(path: str, cap: int) -> bytes | None:
-    """Read a regular file written by the sandbox: no symlinks, no devices, at most ``cap``."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > cap:
-            return None
-        chunks, left = [], cap
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
 
 
 def _kill_uid(uid: int) -> None:
@@ -352,11 +255,11 @@ def _wait(argv: list[str], budget: float, out: RunOutcome, kill_uid: int | None,
 
 
 def _text(folder: str, name: str, cap: int) -> str:
-    return (_read_capped(os.path.join(folder, name), cap) or b"").decode("utf-8", "replace")
+    return (read_capped(os.path.join(folder, name), cap) or b"").decode("utf-8", "replace")
 
 
 def _result(folder: str, exercise: str) -> dict | None:
-    raw = _read_capped(os.path.join(folder, f"result-{exercise}.json"), MAX_RESULT_BYTES)
+    raw = read_capped(os.path.join(folder, f"result-{exercise}.json"), MAX_RESULT_BYTES)
     try:
         data = json.loads(raw) if raw is not None else None
     except (ValueError, RecursionError):
@@ -372,7 +275,7 @@ def _after(folder: str, exercise: str) -> dict[int, dict[str, Any]] | None:
 
     import numpy as np
 
-    raw = _read_capped(os.path.join(folder, f"after-{exercise}.npz"), MAX_RESULT_BYTES)
+    raw = read_capped(os.path.join(folder, f"after-{exercise}.npz"), MAX_RESULT_BYTES)
     if raw is None:
         return None
     out: dict[int, dict[str, Any]] = {}

@@ -106,7 +106,6 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     with ProcessPoolExecutor(2) as pool:
         b = list(pool.map(_bias, [b_ih], [b_hh]))[0]
     with mp.Pool(2) as pool:
-        assert pool.map(_bias, [1, 2], [3, 4]) if False else True
         b = pool.starmap(_bias, [(b, 0.0)])[0]
     h, out = h0, []
     with ThreadPoolExecutor(2) as threads:
