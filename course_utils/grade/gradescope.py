@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=None, help="hidden seed (default: random)")
     p.add_argument("--solutions", type=Path, default=ROOT / "solutions")
     args = p.parse_args(argv)
-    seed = args.seed if args.seed is not None else 10_000 + secrets.randbelow(2**31 - 10_000)
+    seed = args.seed if args.seed is not None else secrets.randbits(128)
     names = build_zip(args.out, seed, args.solutions)
     print(f"wrote {args.out} ({len(names)} files; hidden seed inside; keep the zip private). "
           "Upload it as the assignment's autograder on Gradescope.")

@@ -18,11 +18,13 @@ and cgroup-v2.rst of the Linux kernel.
 
 from __future__ import annotations
 
+import atexit
 import errno
 import os
 import platform
 import secrets
 import struct
+import threading
 import time
 
 CLONE_NEWUSER = 0x10000000
@@ -124,6 +126,55 @@ class Cgroup:
             if left:
                 time.sleep(0.01)
         return True
+
+
+    def empty(self) -> bool:
+        """No process left in the group (it can serve the next run)."""
+        for path in self.procs:
+            try:
+                with open(path) as fh:
+                    if fh.read().strip():
+                        return False
+            except OSError:
+                return False
+        return True
+
+
+_POOL: dict[tuple[int, int, int], Cgroup] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def take(memory_mb: int, pids: int) -> Cgroup:
+    """A group for one run: the calling thread's own, reused from its previous run when that
+    one left it empty (runs of one thread never overlap), else a new one."""
+    key = (threading.get_ident(), memory_mb, pids)
+    with _POOL_LOCK:
+        group = _POOL.pop(key, None)
+    if group is not None and group.empty():
+        return group
+    if group is not None:
+        group.remove()
+    if not _POOL:
+        atexit.register(release_all)
+    return Cgroup(memory_mb, pids)
+
+
+def give_back(group: Cgroup, memory_mb: int, pids: int) -> bool:
+    """Keep an empty group for the thread's next run; remove one that is not (False: it could
+    not be removed)."""
+    if group.empty():
+        with _POOL_LOCK:
+            _POOL[(threading.get_ident(), memory_mb, pids)] = group
+        return True
+    return group.remove()
+
+
+def release_all() -> None:
+    with _POOL_LOCK:
+        groups = list(_POOL.values())
+        _POOL.clear()
+    for group in groups:
+        group.remove()
 
 
 def _write(folder: str, name: str, value: int, optional: bool = False) -> None:

@@ -111,12 +111,10 @@ def main_module(ns: dict) -> dict:
     main.__dict__.update(ns)
     main.__dict__["__name__"] = "__main__"
     sys.modules["__main__"] = main
-    try:
-        import multiprocessing
+    if sys.version_info >= (3, 14):  # forkserver became the default; fork lets the pool's
+        import multiprocessing  # children see the cells' code (the default before 3.14)
 
-        multiprocessing.set_start_method("fork", force=True)  # children see the cells' code
-    except Exception:  # noqa: BLE001
-        pass
+        multiprocessing.set_start_method("fork", force=True)
     return main.__dict__
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import layout
+from . import limits as _limits
 from .hostfs import read_capped, remove_stale_runs, remove_tree
 from .limits import Cgroup, cgroups_available, remove_stale, seccomp_fd
 
@@ -199,7 +200,7 @@ def run(job: dict[str, Any], inputs_npz: bytes, limits: Limits, mode: str = "bwr
     cgroup = None
     try:
         if mode == "bwrap" and cgroups_available():
-            cgroup = Cgroup(limits.memory_mb, limits.nproc + 8)  # + bubblewrap, shell
+            cgroup = _limits.take(limits.memory_mb, limits.nproc + 8)  # + bubblewrap, shell
         argv = _command(folder, mode, modules, uid, seccomp, cgroup)
         with open(os.path.join(folder, "job.json"), "w", encoding="utf-8") as fh:
             json.dump(job, fh)
@@ -222,7 +223,8 @@ def run(job: dict[str, Any], inputs_npz: bytes, limits: Limits, mode: str = "bwr
         if seccomp is not None:
             os.close(seccomp)
         left = [] if remove_tree(folder) else [folder]
-        if cgroup is not None and not cgroup.remove():
+        if cgroup is not None and not _limits.give_back(cgroup, limits.memory_mb,
+                                                        limits.nproc + 8):
             left += cgroup.dirs
         out.cleanup = ", ".join(left)
     return out
