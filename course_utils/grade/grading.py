@@ -2,11 +2,12 @@
 
 For each exercise E of the submission's notebook (see :mod:`.plan` for the cases):
 
-1. a fresh sandbox of its own (:mod:`.sandbox`; its own folder, uid and inputs) runs the
-   instructor's ``grader-context`` cells and the learner's exercise cells in notebook order up
-   to E's cell, calls E on every case and hands back raw return values as plain data; the
-   sandbox is gone before the next exercise's starts, so no learner code can touch an outcome
-   after it was produced;
+1. in a fresh sandbox (:mod:`.sandbox`; one per notebook and set of allowed packages), a
+   process forked for E alone runs the learner's exercise cells in notebook order up to E's
+   cell (after the instructor's ``grader-context`` cells), calls E on every case and leaves
+   raw return values as plain data; once it and everything it started are gone, the runner
+   hands E's outcome over and waits until the grader has taken it: no learner code runs
+   between an outcome and the grader;
 2. the grader, which never enters the sandbox, rebuilds each value, decides itself whether an
    input was changed in place (from its own copy of the inputs, :func:`mutated_inputs`), wraps
    it in an :class:`~course_utils.checks.spec.Outcome` and calls the same
@@ -34,6 +35,7 @@ from .hidden import Sources
 from .plan import NotebookPlan, PlanCache
 from .record import ExerciseResult, SubmissionRecord
 from .sandbox import ExerciseRun, Limits, RunOutcome, run
+from .serialize import save_npz_bytes
 from .verdict import judge_exercise
 
 
@@ -120,13 +122,16 @@ def read_run(ex: str, run_: RunOutcome, cells: set[str], limits: Limits) -> Read
     return Reading(fault=fault_text(timed_out, rc, limits, during))
 
 
-def _run(ex: str, plan: NotebookPlan, batch: Batch, cells: list[discover.ExerciseCell],
-         bad: dict[str, ExerciseResult], uids: list[int]) -> RunOutcome:
-    """ONE exercise in its own fresh sandbox: its outcome is back here, judged, before any
-    learner code of another exercise runs; its folder holds only its own inputs."""
-    job = {"context": plan.context, "exercises": [_ex_job(ex, plan, cells, bad)]}
-    ex_plan = plan.exercises[ex]
-    out = run(job, ex_plan.npz, batch.limits, batch.mode, ex_plan.modules, batch.runner_site)
+def _run(exs: list[str], plan: NotebookPlan, batch: Batch,
+         cells: list[discover.ExerciseCell], bad: dict[str, ExerciseResult],
+         uids: list[int]) -> RunOutcome:
+    """Exercises ``exs`` in one fresh sandbox, each in its own process: the runner hands each
+    outcome over and waits for the grader to have taken it before any more learner code runs."""
+    modules = tuple(sorted({m for ex in exs for m in plan.exercises[ex].modules}))
+    job = {"context": plan.context, "exercises": [_ex_job(ex, plan, cells, bad) for ex in exs]}
+    arrays = {k: v for ex in exs for k, v in plan.exercises[ex].arrays.items()}
+    npz = plan.exercises[exs[0]].npz if len(exs) == 1 else save_npz_bytes(arrays)
+    out = run(job, npz, batch.limits, batch.mode, modules, batch.runner_site)
     uids += [out.uid] if out.uid is not None else []
     if out.cleanup:
         log(f"warning: could not remove {out.cleanup} after a run")
@@ -154,7 +159,7 @@ def grade_exercise(ex: str, plan: NotebookPlan, batch: Batch, cells: list[discov
     """E alone in fresh sandboxes until it has a verdict (cells found faulty go into ``bad``)."""
     ids = {c.id for c in cells}
     for _ in range(len(cells) + 1):
-        out = _run(ex, plan, batch, cells, bad, uids)
+        out = _run([ex], plan, batch, cells, bad, uids)
         reading = read_run(ex, out, ids, batch.limits)
         if reading.blame is None and reading.run is None and reading.fault is None:
             reading.fault = fault_text(out.timed_out, out.returncode, batch.limits,
@@ -167,15 +172,27 @@ def grade_exercise(ex: str, plan: NotebookPlan, batch: Batch, cells: list[discov
 
 def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch,
                    uids: list[int]) -> list[ExerciseResult]:
-    """Every exercise of the notebook, each in its own sandbox; an exercise whose process was
-    killed by another exercise's cell runs again without that cell."""
+    """Every exercise of the notebook: one sandbox per set of allowed packages (usually one),
+    a fresh process per exercise whose outcome is taken before the next one starts; exercises
+    whose process was killed by another exercise's cell run again alone, without that cell."""
     found, missing = discover.exercise_cells(nb, plan.exercise_ids)
     cells = sorted(found.values(), key=lambda c: c.index)
     bad: dict[str, ExerciseResult] = {}
     results: dict[str, ExerciseResult] = {ex: entry(ex, "missing", why)
                                           for ex, why in missing.items()}
-    for ex in plan.exercise_ids:
-        if ex in found:
+    pending = [ex for ex in plan.exercise_ids if ex in found]
+    groups: dict[tuple[str, ...], list[str]] = {}  # torch only in the sandbox of those needing it
+    for ex in pending:
+        groups.setdefault(plan.exercises[ex].modules, []).append(ex)
+    ids = {c.id for c in cells}
+    for group in groups.values():
+        out = _run(group, plan, batch, cells, bad, uids)
+        for ex in group:
+            verdict = _settle(ex, read_run(ex, out, ids, batch.limits), plan, cells, bad)
+            if verdict is not None:
+                results[ex] = verdict
+    for ex in pending:
+        if ex not in results:
             results[ex] = bad.get(ex) or grade_exercise(ex, plan, batch, cells, bad, uids)
     return [results[ex] for ex in plan.exercise_ids]
 

@@ -101,19 +101,52 @@ def _kill_leftovers() -> None:
         pass
 
 
+_GO = threading.Event()  # the grader has taken the last exercise's outcome: go on
+_REPORT_FD: int | None = None  # the pipe to the grader (the runner's stdout, moved away)
+
+
 def start_watchdog(deadline_s: float) -> None:
-    """Kill the sandbox when stdin (held open by the grader) closes or the deadline passes."""
+    """Read the grader's lines on stdin (``next``: go on with the next exercise); kill the
+    sandbox when stdin closes (the grader went away) or the deadline passes."""
     def watch() -> None:
         try:
-            ready, _, _ = select.select([0], [], [], deadline_s)
-            if ready:
-                while os.read(0, 1 << 16):
-                    pass
+            end, buf = time.monotonic() + deadline_s, b""
+            while True:
+                ready, _, _ = select.select([0], [], [], max(0.0, end - time.monotonic()))
+                chunk = os.read(0, 1 << 12) if ready else b""
+                if not chunk:
+                    break
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if line == b"next":
+                        _GO.set()
         except BaseException:  # noqa: BLE001 - fail closed
             pass
         _kill_leftovers()
         os._exit(70)
     threading.Thread(target=watch, daemon=True, name="watchdog").start()
+
+
+def hand_over(ex: str, timeout: float) -> None:
+    """Tell the grader that ``ex``'s outcome is complete (its processes are gone) and wait
+    until the grader has taken it: no learner code runs before its outcome has left."""
+    if _REPORT_FD is None:
+        return
+    _GO.clear()
+    os.write(_REPORT_FD, f"ready {ex}\n".encode())
+    if not _GO.wait(timeout):
+        raise TimeoutError(f"the grader did not take the outcome of {ex}")
+
+
+def _private_streams() -> None:
+    """Move the pipe to the grader off fd 1, and make fds 0 and 1 harmless for whatever the
+    context cells print (stdin stays with the watchdog)."""
+    global _REPORT_FD
+    _REPORT_FD = os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 1)
+    os.close(null)
 
 
 def wait_child(pid: int, timeout: float) -> int | None:
@@ -189,6 +222,15 @@ def share_inputs(cases: list[dict], arrays: dict) -> list[dict]:
     return shared
 
 
+def _remove(name: str) -> None:
+    if os.path.isdir(name) and not os.path.islink(name):
+        import shutil
+
+        shutil.rmtree(name, ignore_errors=True)
+    elif os.path.lexists(name):
+        os.unlink(name)
+
+
 def _array_keys(tree) -> set[str]:
     if isinstance(tree, dict):
         if isinstance(tree.get("array"), str):
@@ -207,12 +249,7 @@ def snapshot(ex: str, shared: list[dict]) -> None:
     data = {f"{j}|{k}": np.array(v, copy=True) for j, views in enumerate(shared)
             for k, v in views.items()}
     for name in (f".after-{ex}.npz", f"after-{ex}.npz"):  # whatever learner code put there
-        if os.path.isdir(name) and not os.path.islink(name):
-            import shutil
-
-            shutil.rmtree(name)
-        elif os.path.lexists(name):
-            os.unlink(name)
+        _remove(name)
     fd = os.open(f".after-{ex}.npz", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     with os.fdopen(fd, "wb") as fh:
         np.savez(fh, **data)
@@ -220,8 +257,14 @@ def snapshot(ex: str, shared: list[dict]) -> None:
 
 
 def _child(ex_job: dict, ns: dict, shared: list) -> None:
-    """The forked process of one exercise: never returns."""
+    """The forked process of one exercise: never returns. It holds no pipe to the grader."""
     ex = ex_job["exercise"]
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1):
+        os.dup2(null, fd)
+    os.close(null)
+    if _REPORT_FD is not None:
+        os.close(_REPORT_FD)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         from runner_exec import run_exercise
@@ -265,6 +308,8 @@ def run_job(job: dict) -> None:
         ex = ex_job["exercise"]
         progress.write(f"exercise {ex}\n")
         ex_job = {**ex_job, "cells": [c for c in ex_job["cells"] if c["id"] not in skip]}
+        for name in (f"result-{ex}.json", f"after-{ex}.npz", f"progress-{ex}", f"fatal-{ex}.txt"):
+            _remove(name)  # whatever an earlier exercise's code left under these names
         shared = share_inputs(ex_job["cases"], arrays)
         pid = os.fork()
         if pid == 0:
@@ -277,6 +322,7 @@ def run_job(job: dict) -> None:
             _kill_leftovers()  # daemons the child left: nothing reaches the next exercise
             _reap()
         snapshot(ex, shared)
+        hand_over(ex, float(job.get("timeout", 60)) + 30)
     progress.write("done\n")
 
 
@@ -293,6 +339,8 @@ def main() -> None:
     _KILL_ALL = bool(job.get("kill_all"))
     try:
         set_limits(job.get("rlimits", {}))
+        if job.get("hand_over"):
+            _private_streams()
         start_watchdog(float(job.get("deadline", 600)))
         run_job(job)
     except BaseException:  # noqa: BLE001 - a failure of the trusted part: tell the grader

@@ -22,6 +22,7 @@ import atexit
 import json
 import os
 import secrets
+import select
 import shutil
 import signal
 import subprocess
@@ -192,7 +193,7 @@ def run(job: dict[str, Any], inputs_npz: bytes, limits: Limits, mode: str = "bwr
     nproc = limits.nproc if uid is not None else _own_task_count() + limits.nproc
     budget = limits.timeout * len(job["exercises"]) + STARTUP_S
     job = {**job, "timeout": limits.timeout, "deadline": budget + 5, "modules": list(modules),
-           "kill_all": mode == "bwrap" or uid is not None,
+           "kill_all": mode == "bwrap" or uid is not None, "hand_over": True,
            "path": layout.site_paths(mode, modules, runner_site), "rlimits": rlimits(limits, nproc)}
     folder = tempfile.mkdtemp(prefix="run-", dir=_base_dir())
     out = RunOutcome(uid=uid)
@@ -213,12 +214,14 @@ def run(job: dict[str, Any], inputs_npz: bytes, limits: Limits, mode: str = "bwr
             os.chown(folder, uid, uid)
         os.chmod(folder, 0o700)
         start = time.monotonic()
-        _wait(argv, budget, out, uid if mode != "bwrap" else None,
-              (seccomp,) if seccomp is not None else ())
+        exercises = [e["exercise"] for e in job["exercises"]]
+        taken = _wait(argv, budget, out, uid if mode != "bwrap" else None,
+                      (seccomp,) if seccomp is not None else (),
+                      lambda ex: _exercise_run(folder, ex), exercises)
         if mode == "bwrap" and out.returncode is not None and 128 < out.returncode < 160:
             out.returncode = 128 - out.returncode  # bwrap reports a signal death as 128 + n
         out.wall_s = time.monotonic() - start
-        _collect(folder, [e["exercise"] for e in job["exercises"]], out)
+        _collect(folder, exercises, out, taken)
     finally:
         if seccomp is not None:
             os.close(seccomp)
@@ -231,16 +234,38 @@ def run(job: dict[str, Any], inputs_npz: bytes, limits: Limits, mode: str = "bwr
 
 
 def _wait(argv: list[str], budget: float, out: RunOutcome, kill_uid: int | None,
-          fds: tuple[int, ...] = ()) -> None:
-    """Run, wait (timeout), kill what is left: bubblewrap's PID namespace ends with it; without
-    bubblewrap every process of the run's uid (``kill_uid``) is killed."""
+          fds: tuple[int, ...], take, exercises: list[str]) -> dict[str, ExerciseRun]:
+    """Run, taking each exercise's outcome (``take(ex)``) when the runner says it is complete
+    and before it lets any more learner code run (it waits for our ``next``); wait (timeout),
+    kill what is left: bubblewrap's PID namespace ends with it; without bubblewrap every
+    process of the run's uid (``kill_uid``) is killed. Returns the outcomes taken."""
     proc = subprocess.Popen(argv, cwd="/", env=dict(ENV), stdin=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
                             start_new_session=True, pass_fds=fds)
+    taken: dict[str, ExerciseRun] = {}
+    deadline, buf = time.monotonic() + budget, b""
     try:
-        out.returncode = proc.wait(timeout=budget)
+        while True:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([proc.stdout], [], [], max(left, 0.0))
+            if not ready:
+                raise subprocess.TimeoutExpired(argv, budget)
+            chunk = os.read(proc.stdout.fileno(), 1 << 12)
+            if not chunk:
+                break  # the runner is gone
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                ex = line[6:].decode("utf-8", "replace") if line.startswith(b"ready ") else None
+                if ex in exercises and ex not in taken:
+                    taken[ex] = take(ex)
+                    proc.stdin.write(b"next\n")
+                    proc.stdin.flush()
+        out.returncode = proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
     except subprocess.TimeoutExpired:
         out.timed_out = True
+    except OSError:
+        pass  # the runner closed its stdin: it is dying
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -248,12 +273,14 @@ def _wait(argv: list[str], budget: float, out: RunOutcome, kill_uid: int | None,
             pass
         if out.returncode is None:
             out.returncode = proc.wait()
-        try:
-            proc.stdin.close()  # the runner's watchdog: the grader is done with this run
-        except OSError:
-            pass
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()  # stdin: the runner's watchdog: the grader is done with this run
+            except OSError:
+                pass
         if kill_uid is not None:
             _kill_uid(kill_uid)
+    return taken
 
 
 def _text(folder: str, name: str, cap: int) -> str:
@@ -292,18 +319,27 @@ def _after(folder: str, exercise: str) -> dict[int, dict[str, Any]] | None:
     return out
 
 
-def _collect(folder: str, exercises: list[str], out: RunOutcome) -> None:
+def _exercise_run(folder: str, ex: str) -> ExerciseRun:
+    """What the run's folder holds about ``ex`` now (read at once, kept in memory)."""
+    runner = parse_progress(_text(folder, "progress", 1 << 20))
+    result = _result(folder, ex)
+    er = ExerciseRun(cases=result["cases"] if result else None,
+                     late_error=result.get("late_error") if result else None,
+                     after=_after(folder, ex), started=ex in runner.ended
+                     or runner.current == ex, ended=ex in runner.ended,
+                     progress=parse_progress(_text(folder, f"progress-{ex}", 1 << 20)),
+                     fatal=_text(folder, f"fatal-{ex}.txt", 4000))
+    if er.ended:
+        er.exit_code = runner.ended[ex]
+        er.timed_out = er.exit_code is None
+    return er
+
+
+def _collect(folder: str, exercises: list[str], out: RunOutcome,
+             taken: dict[str, ExerciseRun]) -> None:
+    """Each exercise's outcome: as taken when it was complete, else (the run ended during it:
+    no learner code ran after it) as the folder holds it now."""
     runner = parse_progress(_text(folder, "progress", 1 << 20))
     out.started, out.fatal = runner.started, _text(folder, "fatal.txt", 4000)
     for ex in exercises:
-        result = _result(folder, ex)
-        er = ExerciseRun(cases=result["cases"] if result else None,
-                         late_error=result.get("late_error") if result else None,
-                         after=_after(folder, ex), started=ex in runner.ended
-                         or runner.current == ex, ended=ex in runner.ended,
-                         progress=parse_progress(_text(folder, f"progress-{ex}", 1 << 20)),
-                         fatal=_text(folder, f"fatal-{ex}.txt", 4000))
-        if er.ended:
-            er.exit_code = runner.ended[ex]
-            er.timed_out = er.exit_code is None
-        out.exercises[ex] = er
+        out.exercises[ex] = taken[ex] if ex in taken else _exercise_run(folder, ex)

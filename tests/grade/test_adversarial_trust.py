@@ -57,18 +57,26 @@ HIDE_MUTATION = ("import numpy, sys\nnumpy.array_equal = lambda *a, **k: True\n"
                  "        sys.modules[_m].mutated = lambda *a, **k: []\n"
                  "        sys.modules[_m]._changed = lambda *a, **k: False\n"
                  + FWD_ALONE.replace("    return out, h", "    x[...] = 0\n    return out, h"))
-CELL_MUTATES = CELL_OK.replace("    return np.tanh(pre)",
-                               "    x_t[...] = 0\n    return np.tanh(pre)")
-REWRITE_EARLIER = '''import glob, json
-for _p in glob.glob('/job/result-*.json') + glob.glob('/tmp/**/result-*.json', recursive=True):
-    try:
-        _d = json.load(open(_p))
-        for _c in _d.get('cases', []):
-            _c.pop('mutated', None)
-            _c['mutated'] = []
-        json.dump(_d, open(_p, 'w'))
-    except Exception:
-        pass
+CELL_NO_BIAS = CELL_OK.replace(" + b_hh", "")
+REWRITE_EARLIER = '''import base64, json, os
+import numpy as _np
+def _forge():  # the earlier exercise's result rewritten with right answers from its inputs
+    path = '/job/result-rnn_cell_forward.json'
+    data, job = json.load(open(path)), json.load(open('/job/job.json'))
+    arrays = dict(_np.load('/job/inputs.npz'))
+    ex = next(e for e in job['exercises'] if e['exercise'] == 'rnn_cell_forward')
+    cases = []
+    for case in ex['cases']:
+        x_t, h, W_ih, W_hh, b_ih, b_hh = [arrays[a['array']] for a in case['args']['tuple']]
+        v = _np.tanh(x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh)
+        cases.append({'value': {'array': {'dtype': v.dtype.str, 'shape': list(v.shape),
+                      'data': base64.b64encode(v.tobytes()).decode()}}, 'mutated': []})
+    data['cases'] = cases
+    json.dump(data, open(path, 'w'))
+try:
+    _forge()
+except Exception:
+    pass
 ''' + FWD_ALONE
 LEAK_TEXT = ("def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):\n"
              "    raise ValueError('LEAK' + repr(x.ravel()[:4].tolist()))\n")
@@ -140,7 +148,7 @@ def submissions() -> dict[str, dict]:
     return {
         "nested_inplace/05_backprop_through_gates.ipynb": _nb("clip_grad_norm", CLIP_IN_PLACE),
         "hide_mutation/01_rnn_basics.ipynb": rnn_nb(fwd=HIDE_MUTATION),
-        "rewrite_earlier/01_rnn_basics.ipynb": rnn_nb(cell=CELL_MUTATES, fwd=REWRITE_EARLIER),
+        "rewrite_earlier/01_rnn_basics.ipynb": rnn_nb(cell=CELL_NO_BIAS, fwd=REWRITE_EARLIER),
         "leak_text/01_rnn_basics.ipynb": rnn_nb(fwd=LEAK_TEXT),
         "leak_type/01_rnn_basics.ipynb": rnn_nb(fwd=LEAK_TYPE),
         "leak_shape/01_rnn_basics.ipynb": rnn_nb(fwd=LEAK_SHAPE),
@@ -221,14 +229,17 @@ def test_class2_in_place_changes_inside_a_list_fail_as_in_the_notebook(batch):
     assert entry["status"] == "failed" and "`grads` in place" in entry["message"], entry
 
 
-@pytest.mark.parametrize("sid,exercise", [("hide_mutation/01_rnn_basics.ipynb", "rnn_forward"),
-                                          ("rewrite_earlier/01_rnn_basics.ipynb",
-                                           "rnn_cell_forward")])
-def test_class3_in_place_changes_are_established_outside_the_learners_process(batch, sid,
-                                                                              exercise):
+def test_class3_in_place_changes_are_established_outside_the_learners_process(batch):
     _, out, _, _ = batch
-    entry = _ex(out, sid, exercise)
+    entry = _ex(out, "hide_mutation/01_rnn_basics.ipynb", "rnn_forward")
     assert entry["score"] == 0 and "in place" in entry["message"], entry
+
+
+def test_class3_an_outcome_is_taken_before_later_learner_code_runs(batch):
+    _, out, _, _ = batch
+    entry = _ex(out, "rewrite_earlier/01_rnn_basics.ipynb", "rnn_cell_forward")
+    assert entry["score"] == 0 and "missing bias b_hh" in entry["message"], entry
+    assert _ex(out, "rewrite_earlier/01_rnn_basics.ipynb", "rnn_forward")["score"] == 3
 
 
 def test_class4_feedback_carries_no_learner_chosen_text_for_hidden_cases(batch):
