@@ -7,9 +7,10 @@ of ``solutions/01_rnn_basics``, whose exercise cells are replaced in turn by a c
 the untouched student stub, and realistic mistakes (a missing bias, ReLU for tanh, the state
 not carried, a sign error); two submissions of the class are hostile (an infinite loop, an
 ``os._exit``) so the timing includes the sandbox's fault handling. Every submission runs in
-its own bubblewrap sandboxes, one per exercise (150 sandboxes, plus re-runs after faults),
-and every submission has its own hidden cases (derived from the class's secret and its code),
-so expected values are computed per submission. Prints
+its own bubblewrap sandbox, each exercise in a process forked there whose outcome the grader
+takes before the next one starts (100 sandboxes, 150 exercise processes, plus re-runs after
+faults); every submission has its own hidden cases (derived from the class's secret and its
+code), so expected values are computed per submission. Prints
 one JSON line: wall time, submissions per second, the score histogram and the median start-up
 cost of one sandbox run, and the CPU seconds the whole grading used (on a shared machine the
 wall time says more about the other users than about the grader). Not a test: nothing is

@@ -5,7 +5,8 @@ with their expected values computed here, in the grader, once per batch; what th
 receives for each case (an array tree over one ``.npz``, or the case's course-authored
 ``source`` text, rebuilt inside the sandbox); and which packages its sandbox may import (numpy
 always; ``Spec.sandbox_modules``; torch when the inputs hold tensors or the context or a case's
-source imports it). Each exercise's sandbox gets only its own inputs (one ``.npz`` each).
+source imports it). Each exercise's inputs are kept as their own ``.npz`` (a run of one
+exercise carries only those).
 
 Hidden cases are drawn per submission: :func:`submission_seed` derives the seed from the
 class's secret and the submission's graded code (HMAC-SHA256), so a resubmission faces new
