@@ -7,10 +7,14 @@ of ``solutions/01_rnn_basics``, whose exercise cells are replaced in turn by a c
 the untouched student stub, and realistic mistakes (a missing bias, ReLU for tanh, the state
 not carried, a sign error); two submissions of the class are hostile (an infinite loop, an
 ``os._exit``) so the timing includes the sandbox's fault handling. Every submission runs in
-its own bubblewrap sandbox, each exercise in a process forked there (100 sandboxes, 150
-exercise processes, plus re-runs after faults). Prints
+its own bubblewrap sandbox, each exercise in a process forked there whose outcome the grader
+takes before the next one starts (100 sandboxes, 150 exercise processes, plus re-runs after
+faults); every submission has its own hidden cases (derived from the class's secret and its
+code), so expected values are computed per submission. Prints
 one JSON line: wall time, submissions per second, the score histogram and the median start-up
-cost of one sandbox run. Not a test: nothing is asserted.
+cost of one sandbox run, and the CPU seconds the whole grading used (on a shared machine the
+wall time says more about the other users than about the grader). Not a test: nothing is
+asserted.
 """
 
 from __future__ import annotations
@@ -120,11 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(subs, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
     made = make_class(subs, args.n)
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "course_utils", "grade", str(subs), "--out", str(out),
                            "--jobs", str(args.jobs), "--timeout", str(args.timeout), "--seed", "2024"],
                           cwd=ROOT, capture_output=True, text=True)
     wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     import csv
 
     with open(out / "grades.csv", newline="") as fh:
@@ -133,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         "submissions": len(made), "rows": len(table), "jobs": args.jobs, "timeout_s": args.timeout,
         "exit_status": proc.returncode, "wall_s": round(wall, 1),
         "submissions_per_s": round(len(made) / wall, 2),
+        # CPU seconds of the grader and every sandbox (less sensitive to a busy machine than
+        # the wall time; cpu_s / min(jobs, cpus) is what an idle machine's wall time tends to)
+        "cpu_s": round(cpu, 1),
         "scores": dict(sorted(Counter(f"{r['total']}/{r['max']}" for r in table).items())),
         "statuses": dict(Counter(e for r in table for e in [r["status"]])),
         "cpus": os.cpu_count(), "load_avg_1min": round(os.getloadavg()[0], 2),

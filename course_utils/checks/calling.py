@@ -101,3 +101,6 @@ def _changed(old: Any, new: Any) -> bool:
     return False
 
 
+# The one in-place check: the notebook checkers (above) and the grader (``grade.grading``, on the
+# inputs the sandbox's process left, against the grader's own copy) both use it.
+changed_in_place = _changed

@@ -138,9 +138,6 @@ class Spec:
     # Heavy packages the learner's code may import when the grader runs it in its sandbox (numpy
     # and the standard library always); e.g. ("torch",) for the torch exercises.
     sandbox_modules: tuple[str, ...] = ()
-    # Torch functions / aten ops the learner's function must not call (the grader records them
-    # in its sandbox), e.g. the fused LSTM kernels for an exercise that asks for the recurrence.
-    forbidden_calls: tuple[str, ...] = ()
     # Optional exercise-specific diagnosis, called when every leaf has the right shape and is
     # finite but some value is wrong: diagnose(got, expected, brief) -> text or None, with
     # got/expected as {leaf name: value}. brief=True after a named mistake (adds *where*).

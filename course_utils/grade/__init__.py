@@ -7,11 +7,17 @@ specs as the notebook checkers. Results go to ``DIR/grades.csv``, a Gradescope
 ``results.json`` and a Markdown feedback file per submission. Modules, by lifecycle step:
 
 cli        argument parsing and the batch loop (``main``)
-discover   finding submissions and exercise cells (by nbgrader ``grade_id``)
-plan       per notebook: cases, expected values, payloads, allowed modules
-grading    one submission: a sandbox run per exercise, blame, judging, scoring
+discover   finding submissions and exercise cells (by nbgrader ``grade_id``; IPython's
+           own input transformation)
+plan       per notebook: cases (hidden: per submission, from the secret and its code),
+           expected values, payloads, allowed modules
+grading    one submission: a sandbox run per exercise, blame, scoring
+verdict    one exercise's raw report -> verdict (in-place changes decided here)
+hidden     what feedback may say about a hidden case
 sandbox    one run: folder, limits, bubblewrap (or none), timeout, collection
 layout     the sandbox's filesystem allow-list (bubblewrap arguments)
+limits     the seccomp filter (no user namespaces) and per-sandbox control groups
+hostfs     capped reads of a run's files, removal of what a run leaves
 runner     inside the sandbox: limits, watchdog, context, a forked process per exercise
 runner_exec  inside, in the forked process: learner cells, calls, raw values (stdlib + numpy)
 serialize  plain-data transport (npz in, JSON out; no pickle)

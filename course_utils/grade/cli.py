@@ -10,7 +10,8 @@ row, whatever the learners' code did; 2 for usage errors, or when bubblewrap is 
 Records are saved per submission as soon as it is graded (``DIR/.records/``, atomic, signed):
 run the same command again after an interruption and it finishes the batch without regrading
 what is done (``--force`` regrades everything; a changed notebook is always regraded).
-The hidden seed is random on the first run and kept in ``DIR/grading.json``; ``--seed`` fixes it.
+The class's secret is random on the first run and kept in ``DIR/grading.json`` (``--seed``
+fixes it); each submission's hidden cases are derived from it and the submission's code.
 """
 
 from __future__ import annotations
@@ -67,9 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive(float), default=60.0, metavar="SECONDS",
                    help="wall-clock limit of one exercise's process (default 60)")
     p.add_argument("--memory", type=_positive(int), default=2048, metavar="MB",
-                   help="address-space limit of the sandbox (default 2048)")
+                   help="memory of one sandbox, all its processes together where control "
+                        "groups can be made (root), and of each process (default 2048)")
     p.add_argument("--seed", type=int, default=None, metavar="N",
-                   help="hidden seed (default: random on the first run, then reused from DIR)")
+                   help="the class's secret, from which each submission's hidden cases are "
+                        "derived with its code (default: random on the first run, then "
+                        "reused from DIR)")
     p.add_argument("--force", action="store_true", help="regrade submissions already graded")
     p.add_argument("--solutions", type=Path, default=ROOT / "solutions",
                    help="instructor notebooks with the grader-context cells (default: solutions/)")
@@ -89,7 +93,7 @@ def _seed(out: Path, given: int | None) -> int:
         meta = {}
     seed = given if given is not None else meta.get("seed")
     if not isinstance(seed, int):
-        seed = 10_000 + secrets.randbelow(2**31 - 10_000)  # never the public seed
+        seed = secrets.randbits(128)  # a key: each submission's seed is an HMAC under it
     if meta.get("seed") != seed:
         write_atomic(meta_path, json.dumps({"seed": seed, "note": "hidden seed: keep this "
                                             "folder private"}), mode=0o600)
@@ -185,10 +189,9 @@ def main(argv: list[str] | None = None) -> int:
 def _run_batch(args, subs, out: Path, store: RecordStore, mode: str) -> int:
     notebooks = course_notebooks()
     seed = _seed(out, args.seed)
-    from ..checks import SPECS
-
-    if seed in {s.public_seed for s in SPECS.values()}:
-        log(f"warning: --seed {seed} is a public seed: the 'hidden' cases are the notebooks' own")
+    if seed < 2**60:
+        log("warning: the class's secret (--seed) is short: from a few leaked hidden values and "
+            "a submission's code it could be found by search; prefer a long random number")
     plans = PlanCache(seed, args.solutions)
     fp = fingerprint({nb: plans.context(nb, warn=False) for nb in notebooks})
     batch = Batch(plans, Limits(timeout=args.timeout, memory_mb=args.memory), mode,

@@ -100,7 +100,25 @@ def defines(source: str, name: str) -> bool:
 
 
 def strip_magics(source: str) -> tuple[str, int]:
-    """Replace IPython magics and shell lines (``%...``, ``!...``) by ``pass``; count them."""
+    """The cell as Python, the way IPython itself turns it into Python (its own input
+    transformer, which tokenizes: a line of a bracketed expression that starts with ``%``, as
+    Black lays out a long ``a % b``, stays Python), and how many magics / shell commands it has.
+    The transformed code calls ``get_ipython()`` for those; the sandbox's runner gives a stub
+    that runs none of them (only the body of ``%%time`` / ``%%timeit`` / ``%%capture``).
+    Without IPython installed, the lines that start with ``%`` or ``!`` become ``pass``."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return _strip_lines(source)
+    try:
+        out = TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - what IPython cannot transform, Python will report
+        return source, 0
+    return out, max(0, out.count("get_ipython()") - source.count("get_ipython()"))
+
+
+def _strip_lines(source: str) -> tuple[str, int]:
+    """The fallback of :func:`strip_magics`: ``%...`` / ``!...`` lines become ``pass``."""
     out, n = [], 0
     for line in source.splitlines():
         m = _MAGIC.match(line)
@@ -169,7 +187,7 @@ def identify(nb: dict[str, Any] | None, filename: str, notebooks: dict[str, list
 
 
 def grader_context(solution: Path) -> list[str]:
-    """Sources of the instructor's cells tagged ``grader-context`` (magics removed)."""
+    """Sources of the instructor's cells tagged ``grader-context`` (magics not run)."""
     nb = read_notebook(solution.read_bytes())
     return [strip_magics(c["source"])[0] for c in nb["cells"]
             if c["cell_type"] == "code" and "grader-context" in (c["metadata"].get("tags") or [])]

@@ -8,7 +8,8 @@ by Gradescope's machines, by the same ``grade`` command as locally. The zip hold
   pinned versions), installed by ``setup.sh`` with bubblewrap into ``/autograder/venv``;
 * ``context/<notebook>.ipynb``: ONLY the ``grader-context`` cells of each solution notebook —
   no solution code at all;
-* ``seed``: the hidden seed (random when the zip is built, one for the whole class);
+* ``seed``: the class's secret (random when the zip is built), from which each submission's
+  hidden cases are derived with its code;
 * ``setup.sh`` and ``run_autograder``.
 
 ``run_autograder`` grades ``/autograder/submission`` with bubblewrap; where the container
@@ -17,7 +18,8 @@ learner code runs as a fresh unprivileged uid that can read the standard library
 ``/opt/learner-site`` (numpy; torch only in its own folder, used by torch exercises) but not
 ``/autograder/source`` or ``/autograder/venv`` (mode 0700: course, checkers, torch, seed).
 It writes ``/autograder/results/results.json`` (``python -m course_utils.grade.gradescope
-collect``, which merges the per-notebook results).
+collect``, which keeps one result per course notebook, capped at its maximum). The zip's seed
+is the class's secret: each submission's hidden cases derive from it and the submission's code.
 """
 
 from __future__ import annotations
@@ -106,16 +108,36 @@ def build_zip(out: Path, seed: int, solutions: Path = ROOT / "solutions") -> lis
 
 
 def collect(work: Path, results: Path) -> dict:
-    """Merge every graded notebook's ``results.json`` into Gradescope's one file."""
+    """Merge the graded notebooks' ``results.json`` into Gradescope's one file: ONE result per
+    course notebook (the best-scoring copy when a learner uploaded several, the others named
+    in the output), each capped at that notebook's maximum; files that are no notebook of the
+    course add nothing."""
     merged: dict = {"score": 0.0, "tests": [], "output": "", "visibility": "visible",
                     "stdout_visibility": "hidden"}
     files = sorted((work / "submissions").glob("*/results.json"))
+    best: dict[str, list[tuple[float, str, dict]]] = {}
     for path in files:
         part = json.loads(path.read_text(encoding="utf-8"))
-        merged["score"] = round(merged["score"] + float(part.get("score", 0.0)), 2)
+        extra = part.get("extra_data") if isinstance(part.get("extra_data"), dict) else {}
+        name, sub = extra.get("notebook"), str(extra.get("submission") or path.parent.name)
+        if not isinstance(name, str) or not name:
+            if part.get("output"):
+                merged["output"] += f"{sub}: {part['output']}\n"
+            continue
+        top = float(extra.get("max") or 0.0)
+        score = min(max(float(part.get("score", 0.0)), 0.0), top)
+        best.setdefault(name, []).append((score, sub, part))
+    for name in sorted(best):
+        copies = sorted(best[name], key=lambda c: (-c[0], c[1]))
+        score, sub, part = copies[0]
+        merged["score"] = round(merged["score"] + score, 2)
         merged["tests"] += part.get("tests", [])
         if part.get("output"):
             merged["output"] += part["output"] + "\n"
+        if len(copies) > 1:
+            others = ", ".join(c[1] for c in copies[1:])
+            merged["output"] += (f"{name}: {len(copies)} copies uploaded; {sub} counts (the best "
+                                 f"score), not {others}.\n")
     if not files:
         merged["output"] = "No notebook (.ipynb) of the course was found in your submission."
     results.parent.mkdir(parents=True, exist_ok=True)
@@ -134,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=None, help="hidden seed (default: random)")
     p.add_argument("--solutions", type=Path, default=ROOT / "solutions")
     args = p.parse_args(argv)
-    seed = args.seed if args.seed is not None else 10_000 + secrets.randbelow(2**31 - 10_000)
+    seed = args.seed if args.seed is not None else secrets.randbits(128)
     names = build_zip(args.out, seed, args.solutions)
     print(f"wrote {args.out} ({len(names)} files; hidden seed inside; keep the zip private). "
           "Upload it as the assignment's autograder on Gradescope.")

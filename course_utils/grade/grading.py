@@ -2,13 +2,20 @@
 
 For each exercise E of the submission's notebook (see :mod:`.plan` for the cases):
 
-1. a fresh sandbox (:mod:`.sandbox`) runs the instructor's ``grader-context`` cells and the
-   learner's exercise cells in notebook order up to E's cell, calls E on every case and hands
-   back raw return values as plain data — so a patch of ``json`` or numpy made while grading
-   one exercise cannot touch another;
-2. the grader, which never enters the sandbox, rebuilds each value, wraps it in an
-   :class:`~course_utils.checks.spec.Outcome` and calls the same
-   :func:`~course_utils.checks.judging.judge` / :func:`summarize` as the notebook checkers.
+1. in a fresh sandbox (:mod:`.sandbox`; one per notebook and set of allowed packages), a
+   process forked for E alone runs the learner's exercise cells in notebook order up to E's
+   cell (after the instructor's ``grader-context`` cells), calls E on every case and leaves
+   raw return values as plain data; once it and everything it started are gone, the runner
+   hands E's outcome over and waits until the grader has taken it: no learner code runs
+   between an outcome and the grader;
+2. the grader, which never enters the sandbox, rebuilds each value, decides itself whether an
+   input was changed in place (from its own copy of the inputs, :func:`mutated_inputs`), wraps
+   it in an :class:`~course_utils.checks.spec.Outcome` and calls the same
+   :func:`~course_utils.checks.judging.judge` / :func:`summarize` as the notebook checkers; for
+   hidden cases the feedback echoes nothing the learner's code chose (:mod:`.hidden`).
+
+The hidden cases of a submission come from the class's secret and its graded code
+(:func:`.plan.submission_seed`).
 
 If a run dies or times out while running another exercise's cell at top level, that cell gets
 the blame (and its exercise a zero) and E is run again without it; a fault while E's own cell
@@ -24,10 +31,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import discover
+from .hidden import Sources
 from .plan import NotebookPlan, PlanCache
 from .record import ExerciseResult, SubmissionRecord
-from .sandbox import Limits, RunOutcome, run
-from .serialize import DecodeError, decode_value
+from .sandbox import ExerciseRun, Limits, RunOutcome, run
+from .serialize import save_npz_bytes
+from .verdict import judge_exercise
 
 
 @dataclass
@@ -53,59 +62,6 @@ def entry(ex: str, status: str, message: str, notes: list[str] | None = None) ->
                           notes=list(notes or []))
 
 
-def _outcome(raw: Any, arg_names: tuple[str, ...]):
-    from ..checks.spec import Outcome
-
-    if type(raw) is not dict:
-        return Outcome(error="the sandbox reported no result for this case")
-    if raw.get("not_implemented") is True:
-        return Outcome(not_implemented=True)
-    if "error" in raw:
-        return Outcome(error=str(raw["error"])[:600])
-    try:
-        value = decode_value(raw.get("value"))
-    except (DecodeError, RecursionError, ValueError, TypeError) as exc:
-        return Outcome(error=f"returned data the grader could not read ({str(exc)[:80]})")
-    mutated = raw.get("mutated")
-    mutated = [m for m in mutated if m in arg_names] if type(mutated) is list else []
-    return Outcome(value=value, mutated=mutated)
-
-
-def _forbidden_calls(raw: Any, forbidden: tuple[str, ...]) -> list[str]:
-    calls = raw.get("calls") if type(raw) is dict else None
-    return sorted({c for c in calls if c in forbidden}) if type(calls) is list else []
-
-
-def judge_exercise(ex: str, plan: NotebookPlan, raw_cases: Any, notes: list[str]) -> ExerciseResult:
-    """The verdict on one exercise from the runner's raw outcomes (untrusted data)."""
-    from ..checks.judging import judge, summarize
-    from ..checks.result import CaseOutcome
-
-    spec, ex_plan = _spec(ex), plan.exercises[ex]
-    raw_cases = raw_cases if type(raw_cases) is list else []
-    outcomes = []
-    for j, case in enumerate(ex_plan.cases):
-        raw = raw_cases[j] if j < len(raw_cases) else None
-        calls = _forbidden_calls(raw, ex_plan.forbidden)
-        if calls:
-            names = ", ".join(f"`torch.{c}`" for c in calls)
-            outcomes.append(CaseOutcome(case.shown_label(), case.group, False,
-                            f"your function calls PyTorch's fused recurrent kernel ({names}, e.g. "
-                            "through torch.nn.LSTM): this exercise asks you to write the "
-                            "recurrence yourself", "called a fused RNN kernel"))
-            continue
-        try:
-            outcomes.append(judge(spec, case, _outcome(raw, spec.arg_names)))
-        except Exception as exc:  # noqa: BLE001 - whatever came back, it is a failed case
-            outcomes.append(CaseOutcome(case.shown_label(), case.group, False, "the returned value could "
-                                        f"not be judged ({type(exc).__name__})"))
-    result = summarize(spec, outcomes, hidden=plan.hidden)
-    n_pass = sum(o.passed for o in outcomes)
-    score = float(spec.points) * n_pass / len(outcomes) if outcomes else 0.0
-    return ExerciseResult(ex, spec.title, result.status, result.message, round(score, 2),
-                          float(spec.points), n_pass, len(outcomes), result.mistake, list(notes))
-
-
 def fault_text(timed_out: bool, rc: int | None, limits: Limits, during: str) -> tuple[str, str]:
     """(status, message) for a process that produced no result."""
     if timed_out:
@@ -127,18 +83,17 @@ def _ex_job(ex: str, plan: NotebookPlan, cells: list[discover.ExerciseCell],
             bad: dict[str, ExerciseResult]) -> dict[str, Any]:
     """What the runner needs for one exercise: the cells up to its own, its cases."""
     own = next(c for c in cells if c.id == ex)
-    ex_plan = plan.exercises[ex]
-    return {"exercise": ex, "arg_names": list(_spec(ex).arg_names),
+    return {"exercise": ex, "checkers": list(plan.exercise_ids),
             "cells": [{"id": c.id, "source": c.source} for c in cells
                       if c.index <= own.index and c.id not in bad],
-            "cases": ex_plan.payloads, "forbidden": list(ex_plan.forbidden)}
+            "cases": plan.exercises[ex].payloads}
 
 
 @dataclass
 class Reading:
     """What one exercise's run says: a result, a fault of its own, or another cell to blame."""
 
-    cases: list[Any] | None = None
+    run: ExerciseRun | None = None
     fault: tuple[str, str] | None = None   # (status, message)
     blame: str | None = None               # another exercise's cell killed this process
 
@@ -146,7 +101,7 @@ class Reading:
 def read_run(ex: str, run_: RunOutcome, cells: set[str], limits: Limits) -> Reading:
     er = run_.exercises.get(ex)
     if er is not None and er.cases is not None:
-        return Reading(cases=er.cases)
+        return Reading(run=er)
     if er is None or not er.started:
         if run_.fatal and run_.started:
             return Reading(fault=("crashed", "the grader could not run the instructor's context: "
@@ -167,12 +122,19 @@ def read_run(ex: str, run_: RunOutcome, cells: set[str], limits: Limits) -> Read
     return Reading(fault=fault_text(timed_out, rc, limits, during))
 
 
-def _run(exs: list[str], plan: NotebookPlan, batch: Batch, cells: list[discover.ExerciseCell],
-         bad: dict[str, ExerciseResult], uids: list[int]) -> RunOutcome:
+def _run(exs: list[str], plan: NotebookPlan, batch: Batch,
+         cells: list[discover.ExerciseCell], bad: dict[str, ExerciseResult],
+         uids: list[int]) -> RunOutcome:
+    """Exercises ``exs`` in one fresh sandbox, each in its own process: the runner hands each
+    outcome over and waits for the grader to have taken it before any more learner code runs."""
     modules = tuple(sorted({m for ex in exs for m in plan.exercises[ex].modules}))
     job = {"context": plan.context, "exercises": [_ex_job(ex, plan, cells, bad) for ex in exs]}
-    out = run(job, plan.npz, batch.limits, batch.mode, modules, batch.runner_site)
+    arrays = {k: v for ex in exs for k, v in plan.exercises[ex].arrays.items()}
+    npz = plan.exercises[exs[0]].npz if len(exs) == 1 else save_npz_bytes(arrays)
+    out = run(job, npz, batch.limits, batch.mode, modules, batch.runner_site)
     uids += [out.uid] if out.uid is not None else []
+    if out.cleanup:
+        log(f"warning: could not remove {out.cleanup} after a run")
     return out
 
 
@@ -180,8 +142,9 @@ def _settle(ex: str, reading: Reading, plan: NotebookPlan, cells: list[discover.
             bad: dict[str, ExerciseResult]) -> ExerciseResult | None:
     """The verdict a reading gives, or None when the exercise must run again."""
     notes = {c.id: c.notes for c in cells}
-    if reading.cases is not None:
-        return judge_exercise(ex, plan, reading.cases, notes[ex])
+    if reading.run is not None:
+        return judge_exercise(ex, plan, reading.run, notes[ex],
+                              Sources({c.id: c.source for c in cells}))
     if reading.blame is not None:
         bad.setdefault(reading.blame, entry(reading.blame, *reading.fault, notes[reading.blame]))
         return None
@@ -198,7 +161,7 @@ def grade_exercise(ex: str, plan: NotebookPlan, batch: Batch, cells: list[discov
     for _ in range(len(cells) + 1):
         out = _run([ex], plan, batch, cells, bad, uids)
         reading = read_run(ex, out, ids, batch.limits)
-        if reading.blame is None and reading.cases is None and reading.fault is None:
+        if reading.blame is None and reading.run is None and reading.fault is None:
             reading.fault = fault_text(out.timed_out, out.returncode, batch.limits,
                                        "before any of your code ran")
         verdict = _settle(ex, reading, plan, cells, bad)
@@ -209,9 +172,9 @@ def grade_exercise(ex: str, plan: NotebookPlan, batch: Batch, cells: list[discov
 
 def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch,
                    uids: list[int]) -> list[ExerciseResult]:
-    """Every exercise of the notebook: one sandbox per set of allowed packages (usually one), a
-    fresh process per exercise; exercises whose process was killed by another exercise's cell
-    run again alone, without that cell."""
+    """Every exercise of the notebook: one sandbox per set of allowed packages (usually one),
+    a fresh process per exercise whose outcome is taken before the next one starts; exercises
+    whose process was killed by another exercise's cell run again alone, without that cell."""
     found, missing = discover.exercise_cells(nb, plan.exercise_ids)
     cells = sorted(found.values(), key=lambda c: c.index)
     bad: dict[str, ExerciseResult] = {}
@@ -234,6 +197,12 @@ def grade_notebook(nb: dict, plan: NotebookPlan, batch: Batch,
     return [results[ex] for ex in plan.exercise_ids]
 
 
+def graded_code(nb: dict, exercise_ids: list[str]) -> list[str]:
+    """The code that decides a submission's hidden cases: its exercise cells as graded."""
+    found, _ = discover.exercise_cells(nb, exercise_ids)
+    return [f"{c.id}\0{c.source}" for c in sorted(found.values(), key=lambda c: c.index)]
+
+
 def grade_submission(sub: discover.Submission, content: bytes, key: str, batch: Batch,
                      notebooks: dict[str, list[str]]) -> SubmissionRecord:
     """The record of one submission. Never raises for anything the learner did."""
@@ -249,10 +218,11 @@ def grade_submission(sub: discover.Submission, content: bytes, key: str, batch: 
         record.note = record.note or ("no exercise of the course found (no grade_id, file name "
                                       "or exercise function matched)")
         return record
-    plan = batch.plans.get(record.notebook)
+    ids = notebooks[record.notebook]
     if nb is None:
-        record.exercises = [entry(ex, "missing", record.note) for ex in plan.exercise_ids]
+        record.exercises = [entry(ex, "missing", record.note) for ex in ids]
     else:
+        plan = batch.plans.get(record.notebook, graded_code(nb, ids))
         kernel = nb["metadata"].get("kernelspec")
         kernel = kernel if isinstance(kernel, dict) else {}
         if kernel.get("name") not in (None, "python3"):
@@ -264,7 +234,7 @@ def grade_submission(sub: discover.Submission, content: bytes, key: str, batch: 
         record.isolation = ("bubblewrap" if batch.mode == "bwrap" else "none") + (
             " + own uid" if record.sandbox_uids else "")
     record.total = round(sum(e.score for e in record.exercises), 2)
-    record.max = float(sum(_spec(ex).points for ex in plan.exercise_ids))
+    record.max = float(sum(_spec(ex).points for ex in ids))
     return record
 
 

@@ -11,9 +11,10 @@ Inside the sandbox the root is an empty tmpfs; onto it go, read-only:
 * the runner (three files of this package: :mod:`.runner`, :mod:`.runner_exec`,
   :mod:`.serialize`);
 
-and, writable: the run's own folder (``/job``, created fresh by the grader for this run only)
-and a private ``/tmp``. Nothing of the course (``course_utils``, ``solutions/``), of other
-submissions or of the output folder is mounted, wherever on the disk it lies.
+and, writable: the run's own folder (``/job``, created fresh by the grader for this run only),
+a private ``/tmp`` and ``/dev/shm`` (size-bounded tmpfs); the root and ``/dev`` are read-only.
+Nothing of the course (``course_utils``, ``solutions/``), of other submissions or of the output
+folder is mounted, wherever on the disk it lies.
 """
 
 from __future__ import annotations
@@ -37,6 +38,19 @@ RUNNER_FILES = ("runner.py", "runner_exec.py", "serialize.py")
 def bwrap_path() -> str | None:
     """The bubblewrap executable, or None where it is not installed."""
     return shutil.which("bwrap") or (os.path.isfile("/usr/bin/bwrap") and "/usr/bin/bwrap") or None
+
+
+@functools.cache
+def bwrap_supports(option: str) -> bool:
+    """Whether the installed bubblewrap knows ``option`` (``--disable-userns``: 0.8 and later)."""
+    import subprocess
+
+    try:
+        proc = subprocess.run([bwrap_path() or "bwrap", "--help"], capture_output=True,
+                              text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return option in proc.stdout + proc.stderr
 
 
 def interpreter() -> str:
@@ -112,9 +126,20 @@ def _parents(path: str) -> list[str]:
     return ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def bwrap_args(job_dir: str, modules: tuple[str, ...], as_root: bool) -> list[str]:
-    """The bubblewrap command line (without the command) for one run."""
-    args = ["--tmpfs", "/", "--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp",
+TMP_MB = 128       # the sandbox's /tmp (tmpfs: RAM), bounded
+SHM_MB = 64        # its /dev/shm (POSIX semaphores and shared memory: multiprocessing)
+
+
+def bwrap_args(job_dir: str, modules: tuple[str, ...], as_root: bool,
+               seccomp_fd: int | None = None) -> list[str]:
+    """The bubblewrap command line (without the command) for one run. The root and ``/dev``
+    are read-only, ``/tmp`` and ``/dev/shm`` are size-bounded tmpfs, and no new user
+    namespace can be made inside (``--disable-userns`` without root; the seccomp filter of
+    :mod:`.limits`, given as ``seccomp_fd``, in both cases)."""
+    args = ["--size", str(1 << 20), "--tmpfs", "/", "--dev", "/dev", "--remount-ro", "/dev",
+            "--proc", "/proc",
+            "--perms", "1777", "--size", str(TMP_MB << 20), "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", str(SHM_MB << 20), "--tmpfs", "/dev/shm",
             "--die-with-parent", "--new-session", "--clearenv", "--hostname", "sandbox",
             "--as-pid-1",  # the runner is PID 1: the kernel ignores a SIGKILL sent to it from inside
             "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -122,8 +147,11 @@ def bwrap_args(job_dir: str, modules: tuple[str, ...], as_root: bool) -> list[st
     if as_root:  # no user namespace: the runner drops to a fresh uid itself (see runner.py)
         args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
-        args += ["--unshare-user"]
-    made: set[str] = {"/", "/dev", "/proc", "/tmp"}
+        args += ["--unshare-user"] + (["--disable-userns"] if bwrap_supports("--disable-userns")
+                                      else [])
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
+    made: set[str] = {"/", "/dev", "/proc", "/tmp", "/dev/shm"}
     ro: list[tuple[str, str]] = []
     binds, links = _system_paths()
     ro += [(p, p) for p in binds] + [(p, p) for p in _python_paths()]
@@ -144,7 +172,7 @@ def bwrap_args(job_dir: str, modules: tuple[str, ...], as_root: bool) -> list[st
     for sub in ("site-packages", "dist-packages"):
         if os.path.isdir(os.path.join(stdlib, sub)):
             args += ["--tmpfs", os.path.join(stdlib, sub)]
-    args += ["--bind", job_dir, JOB]
+    args += ["--bind", job_dir, JOB, "--remount-ro", "/"]
     return args
 
 

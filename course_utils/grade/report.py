@@ -12,7 +12,9 @@ Formats:
   are never shown (the checker messages name mistakes, shapes and error sizes only).
 
 All learner-controlled text (error messages) is truncated and written as plain text/Markdown
-code, never as HTML.
+code, never as HTML; in ``grades.csv`` a cell that a spreadsheet would read as a formula (it
+starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return: a learner's folder named
+``=HYPERLINK(...)``) is written with a leading ``'``.
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ def gradescope(record: SubmissionRecord) -> dict[str, Any]:
                       "status": "passed" if ex.status == "passed" else "failed",
                       "output": output, "visibility": "visible"})
     return {"score": record.total, "output": _clean(record.note) if record.note else "",
-            "tests": tests, "visibility": "visible", "stdout_visibility": "hidden"}
+            "tests": tests, "visibility": "visible", "stdout_visibility": "hidden",
+            "extra_data": {"submission": record.id, "notebook": record.notebook,
+                           "max": record.max}}
 
 
 def feedback(record: SubmissionRecord) -> str:
@@ -97,6 +101,11 @@ def _verdict(ex: Any) -> str:
                    else f" ({_clean(ex.message, 90)})")
 
 
+def csv_safe(text: str) -> str:
+    """A cell no spreadsheet evaluates (OWASP, "CSV injection")."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_csv(out_dir: Path, records: list[SubmissionRecord], columns: list[str]) -> Path:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -105,9 +114,10 @@ def write_csv(out_dir: Path, records: list[SubmissionRecord], columns: list[str]
         earned = {ex.id: ex.score for ex in r.exercises}
         verdicts = [_verdict(ex) for ex in r.exercises if ex.status != "passed"]
         note = "; ".join([r.note] * bool(r.note) + verdicts) if r.status != "unreadable" else r.note
-        w.writerow([r.id, r.notebook or "",
+        w.writerow([csv_safe(r.id), r.notebook or "",
                     *[f"{earned[c]:g}" if c in earned else "" for c in columns],
-                    f"{r.total:g}", f"{r.max:g}", r.status, _clean(note, 400).replace("\n", " ")])
+                    f"{r.total:g}", f"{r.max:g}", r.status,
+                    csv_safe(_clean(note, 400).replace("\n", " "))])
     path = out_dir / "grades.csv"
     write_atomic(path, buf.getvalue())
     return path

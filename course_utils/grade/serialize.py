@@ -71,26 +71,28 @@ def encode_inputs(values: dict[str, Any], prefix: str = "a") -> tuple[dict[str, 
     return {k: enc(v) for k, v in values.items()}, arrays
 
 
-def decode_inputs(tree: Any, arrays: Any) -> Any:
-    """Inverse of :func:`encode_inputs`, run inside the sandbox (fresh objects every call)."""
+def decode_inputs(tree: Any, arrays: Any, copy: bool = True) -> Any:
+    """Inverse of :func:`encode_inputs`, run inside the sandbox (fresh objects every call; with
+    ``copy=False`` the arrays are ``arrays``' own, e.g. views of shared memory) and in the
+    grader (the inputs as the learner's process left them)."""
     if tree is None or isinstance(tree, (bool, float, str)):
         return tree
     if isinstance(tree, dict):
         if "int" in tree:
             return int(tree["int"])
         if "array" in tree:
-            arr = np.array(arrays[tree["array"]], copy=True)
+            arr = np.array(arrays[tree["array"]], copy=True) if copy else arrays[tree["array"]]
             if tree.get("torch"):
                 import torch
 
                 return torch.from_numpy(arr)
             return arr
         if "tuple" in tree:
-            return tuple(decode_inputs(x, arrays) for x in tree["tuple"])
+            return tuple(decode_inputs(x, arrays, copy) for x in tree["tuple"])
         if "list" in tree:
-            return [decode_inputs(x, arrays) for x in tree["list"]]
+            return [decode_inputs(x, arrays, copy) for x in tree["list"]]
         if "dict" in tree:
-            return {k: decode_inputs(x, arrays) for k, x in tree["dict"]}
+            return {k: decode_inputs(x, arrays, copy) for k, x in tree["dict"]}
     raise DecodeError(f"bad input tree {tree!r:.60}")
 
 

@@ -6,7 +6,8 @@ notebooks, a second checkout's checkers); 2 checker code dug out of memory; 3 th
 and the grader's key read, the grader's source patched, the grader killed; 4 colliding output
 folders; 5 writes that persist in world-writable places; 6 a daemon that outlives its sandbox
 and rewrites results; 7 standard modules not pre-loaded; 8 patches of json / builtins in one
-exercise. (Notebook 09's exercise answered by torch.nn.LSTM: tests/grade/test_adversarial_fused.py.)
+exercise. (Issue 26's classes: ``test_adversarial_trust.py``; the fused-LSTM exercise:
+``test_adversarial_fused.py``.)
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
         if callable(obj) and getattr(obj, '__name__', '').startswith('ref_rnn_forward'):
             return obj(x, h0, W_ih, W_hh, b_ih, b_hh)
 ''' + ZEROS
-LEAKS_SECRETS = WALK + '''def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
-    found = [open(p).read()[:60] for p in _walk({'grading.json', '.grader-key'})]
+LEAKS_SECRETS = WALK + f'''def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
+    found = [open(p).read()[:60] for p in _walk({{'grading.json', '.grader-key'}})]
+    open('/tmp/leak-{TAG}', 'w').write(' | '.join(found))  # unsandboxed: the host's /tmp
     raise ValueError('LEAK ' + ' | '.join(found))
 '''
 PATCHES_GRADER = WALK + f'''for _p in _walk({{'grading.py', 'runner.py'}}):
@@ -161,7 +163,7 @@ def _cleanup() -> None:
     for path in [*(Path(p + f".pwned-{TAG}") for p in walk["_walk"]({"grading.py", "runner.py"})),
                  *(Path(d) / f"persist-{TAG}" for d in ("/run/lock", "/var/tmp", "/dev/shm",
                                                         "/tmp", "/var/lock")),
-                 Path(f"/tmp/late-{TAG}")]:
+                 Path(f"/tmp/late-{TAG}"), Path(f"/tmp/leak-{TAG}")]:
         try:
             path.unlink()
         except OSError:
@@ -209,7 +211,9 @@ def unsandboxed(tmp_path_factory):
                    f"*.pwned-{TAG}")),
                "persisted": [d for d in ("/run/lock", "/var/tmp", "/dev/shm")
                              if (Path(d) / f"persist-{TAG}").exists()],
-               "late daemon": Path(f"/tmp/late-{TAG}").exists()}
+               "late daemon": Path(f"/tmp/late-{TAG}").exists(),
+               "leaked": Path(f"/tmp/leak-{TAG}").read_text() if Path(f"/tmp/leak-{TAG}").exists()
+               else ""}
     _cleanup()
     return proc, out, rows(out), effects
 
@@ -224,9 +228,10 @@ def test_cheats_score_zero_and_work_unsandboxed(batch, unsandboxed, name):
     assert table[sid(name)]["rnn_forward"] == "0", record(out, sid(name))
     assert table[sid(name)]["rnn_cell_forward"] == "2"
     _, uout, utable, _ = unsandboxed
-    if name == "leaks_secrets":  # unsandboxed, hidden seeds leak into the feedback
-        assert '{"seed": ' in record(uout, sid(name))["exercises"][1]["message"]
-        assert '{"seed": ' not in record(out, sid(name))["exercises"][1]["message"]
+    if name == "leaks_secrets":  # unsandboxed, the secret is read (and written to the host)
+        assert '{"seed": ' in unsandboxed[3]["leaked"], unsandboxed[3]
+        assert '{"seed": ' not in json.dumps(record(out, sid(name)))
+        assert not Path(f"/tmp/leak-{TAG}").exists()
     elif name == "gc_digging":
         pass  # the runner never imports the checkers, sandbox or not: nothing to dig out
     else:
