@@ -183,3 +183,101 @@ def test_adam_mistakes_fail_and_are_named(fn, named):
     res = run_spec(SPECS["adam_step"], fn)
     assert not res.passed
     assert named in res.message, res.message
+
+
+# --------------------------------------------------------------------------- lm_train_step
+ORDER = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hy", "b_y")
+
+
+def lm_step(params, opt_state, x, y, h0, c0, lr, max_norm, lstm_forward, lstm_backward,
+            adam_step, *, bug=None):
+    """A learner's step; ``bug`` switches on one slip, as a learner would make it."""
+    V = params["W_hy"].shape[0]
+    X = np.zeros(x.shape + (V,))
+    np.put_along_axis(X, x[..., None], 1.0, axis=-1)                   # one-hot (T, B, V)
+    if bug == "zeros":
+        h0, c0 = np.zeros_like(h0), np.zeros_like(c0)
+    out, (h_n, c_n) = lstm_forward(X, h0, c0, params["W_ih"], params["W_hh"], params["b_ih"],
+                                   params["b_hh"])
+    logits = out @ params["W_hy"].T + params["b_y"]
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    probs = np.exp(logits)
+    probs /= probs.sum(axis=-1, keepdims=True)
+    T, B = x.shape
+    if bug == "inputs_as_targets":
+        y = x
+    picked = np.take_along_axis(probs, y[..., None], axis=-1)[..., 0]
+    loss = -np.log(picked).mean() if bug == "nats" else -np.log2(picked).mean()
+    d = probs.copy()
+    if bug != "no_target":
+        np.put_along_axis(d, y[..., None], np.take_along_axis(d, y[..., None], -1) - 1, axis=-1)
+    d /= np.log(2) * (1 if bug == "sum" else T * B)
+    dW_hy = np.tensordot(d, out, axes=([0, 1], [0, 1]))
+    db_y = d.sum(axis=(0, 1))
+    g = lstm_backward(X, h0, c0, params["W_ih"], params["W_hh"], params["b_ih"], params["b_hh"],
+                      d @ params["W_hy"])
+    grads = [g["W_ih"], g["W_hh"], g["b_ih"], g["b_hh"], dW_hy, db_y]
+    if bug == "per_param":
+        grads = [gr * min(1, max_norm / (np.linalg.norm(gr) + 1e-6)) for gr in grads]
+    elif bug != "no_clip":
+        total = np.sqrt(sum(np.sum(gr * gr) for gr in grads))
+        if total > max_norm:
+            grads = [gr * (max_norm / (total + 1e-6)) for gr in grads]
+    new, st = adam_step([params[k] for k in ORDER], grads, opt_state, lr=lr)
+    new_params = dict(zip(ORDER, new))
+    return float(loss), new_params, st, ((h0, c0) if bug == "initial" else (h_n, c_n))
+
+
+def lm_step_float32(params, opt_state, x, y, h0, c0, lr, max_norm, lstm_forward, lstm_backward,
+                    adam_step):
+    p32 = {k: v.astype(np.float32) for k, v in params.items()}
+    return lm_step(p32, opt_state, x, y, h0.astype(np.float32), c0.astype(np.float32), lr,
+                   max_norm, lstm_forward, lstm_backward, adam_step)
+
+
+def _buggy(bug):
+    def fn(params, opt_state, x, y, h0, c0, lr, max_norm, lstm_forward, lstm_backward, adam_step):
+        return lm_step(params, opt_state, x, y, h0, c0, lr, max_norm, lstm_forward,
+                       lstm_backward, adam_step, bug=bug)
+    fn.__name__ = f"lm_step_{bug}"
+    return fn
+
+
+def test_lm_step_correct_passes():
+    res = run_spec(SPECS["lm_train_step"], lm_step)
+    assert res.passed, res.message
+    assert run_spec(SPECS["lm_train_step"], lm_step, seed=3).passed
+
+
+def test_lm_step_float32_is_not_held_to_float64():
+    res = run_spec(SPECS["lm_train_step"], lm_step_float32)
+    assert res.passed, res.message
+
+
+LM_WRONG = [("nats", "nats"), ("no_target", "without the target"), ("no_clip", "no clipping"),
+            ("per_param", "each parameter separately"), ("zeros", "carried state not used"),
+            ("initial", "initial state returned"), ("sum", "summed"),
+            ("inputs_as_targets", "loss is already wrong")]
+
+
+@pytest.mark.parametrize("bug,named", LM_WRONG, ids=[b for b, _ in LM_WRONG])
+def test_lm_step_mistakes_fail_and_are_named(bug, named):
+    res = run_spec(SPECS["lm_train_step"], _buggy(bug))
+    assert not res.passed
+    assert named in res.message, res.message
+
+
+def test_follow_pytorch_agrees_and_names_where_it_parts():
+    from course_utils.checks.specs.char_language_model.numpy_lm import TOOLS, follow_pytorch
+
+    ns: dict = {}
+    exec(TOOLS, ns)  # noqa: S102 - the checker's own torch-based stand-ins
+    fns = (ns["lstm_forward"], ns["lstm_backward"], ns["adam_step"])
+    ok, rec = follow_pytorch(lm_step, *fns, updates=10)
+    assert ok.passed, ok.message
+    assert len(rec["numpy"]) == 10 and rec["max_loss_diff"] < 1e-10
+    bad, rec = follow_pytorch(_buggy("per_param"), *fns, updates=10)
+    assert not bad.passed and "part at update" in bad.message
+    assert rec["parameter"] is not None and rec["parameter"][1] in bad.message
+    first, _ = follow_pytorch(_buggy("nats"), *fns, updates=10)
+    assert "update 1" in first.message and "before any update" in first.message

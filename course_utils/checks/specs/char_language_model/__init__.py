@@ -5,7 +5,8 @@
 from .adam import SPEC as ADAM_STEP
 from .batches import SPEC as TBPTT_BATCHES
 from .bits import SPEC as BITS_PER_CHAR
+from .numpy_lm import SPEC as LM_TRAIN_STEP
 from .sampling import SPEC as NEXT_CHAR_PROBS
 from .training import SPEC as TRAIN_TBPTT
 
-SPECS = [ADAM_STEP, BITS_PER_CHAR, TBPTT_BATCHES, TRAIN_TBPTT, NEXT_CHAR_PROBS]
+SPECS = [ADAM_STEP, LM_TRAIN_STEP, BITS_PER_CHAR, TBPTT_BATCHES, TRAIN_TBPTT, NEXT_CHAR_PROBS]
