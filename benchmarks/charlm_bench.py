@@ -63,6 +63,8 @@ def best_of_sweep() -> dict[str, Any] | None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=float, default=60.0, help="training seconds")
+    p.add_argument("--updates", type=int, default=None,
+                   help="a budget in updates instead of seconds (fair on a shared machine)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (the notebook's 1; on a busy CPU more threads spin-wait)")
     p.add_argument("--loop", choices=("solution", "reference"), default="solution")
@@ -91,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     model = char_model(corpus.vocab_size, "lstm", 64, 256, dropout=args.dropout)
     load_before = os.getloadavg()
     schedule = (lambda f: 0.5 * (1.0 + math.cos(math.pi * f))) if args.decay == "cosine" else None
-    hist = fit(model, loop, x, y, valid_ids, seconds=args.seconds, chunk=10, lr=args.lr,
+    budget = ({"updates": args.updates} if args.updates else {"seconds": args.seconds})
+    hist = fit(model, loop, x, y, valid_ids, **budget, chunk=10, lr=args.lr,
                max_norm=1.0, valid_chars=20_000, progress=False, lr_schedule=schedule,
                keep_best=True)
     final_bits = evaluate_bits(model, valid_ids)

@@ -11,9 +11,21 @@ The learner writes the exercises; these helpers take them as arguments and never
 answers.
 """
 
-from .core import (LN2, History, best_units, char_model, coloured_html, correlations,
-                   count_params, evaluate_bits, fit, generate, hidden_states, ngram_bits,
-                   text_properties)
+from .core import (
+                   LN2,
+                   History,
+                   best_units,
+                   char_model,
+                   coloured_html,
+                   correlations,
+                   count_params,
+                   evaluate_bits,
+                   fit,
+                   generate,
+                   hidden_states,
+                   ngram_bits,
+                   text_properties,
+)
 
 __all__ = ["LN2", "History", "best_units", "char_model", "coloured_html", "correlations",
            "count_params", "evaluate_bits", "fit", "generate", "hidden_states", "ngram_bits",
