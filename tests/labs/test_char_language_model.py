@@ -199,3 +199,13 @@ def test_numpy_model_helpers_with_torch_stand_ins():
     text = numpy_lm.sample_numpy(run.params, fns[0], lambda s: np.array([chars.index(c) for c in s]),
                                  lambda a: "".join(chars[i] for i in a), "ab", 20, 0.5)
     assert len(text) == 22 and set(text) <= set(chars)
+
+
+def test_top_p_keeps_the_smallest_set_reaching_p():
+    p = np.array([0.5, 0.05, 0.3, 0.15])
+    np.testing.assert_allclose(lab.top_p_filter(p, 0.75), [0.625, 0, 0.375, 0])
+    np.testing.assert_allclose(lab.top_p_filter(p, 0.81), [0.5 / 0.95, 0, 0.3 / 0.95, 0.15 / 0.95])
+    np.testing.assert_allclose(lab.top_p_filter(p, 1.0), p)
+    assert lab.top_p_filter(np.array([0.99, 0.01]), 0.9).tolist() == [1.0, 0.0]
+    with pytest.raises(ValueError):
+        lab.top_p_filter(p, 0.0)

@@ -25,8 +25,9 @@ from .core import (
                    hidden_states,
                    ngram_bits,
                    text_properties,
+    top_p_filter,
 )
 
 __all__ = ["LN2", "History", "best_units", "char_model", "coloured_html", "correlations",
            "count_params", "evaluate_bits", "fit", "generate", "hidden_states", "ngram_bits",
-           "text_properties"]
+           "text_properties", "top_p_filter"]

@@ -282,3 +282,18 @@ def coloured_html(text: str, values: np.ndarray, title: str = "") -> str:
     head = f"<b>{html.escape(title)}</b><br>" if title else ""
     return (f'<div style="font-family:monospace;font-size:12px;line-height:1.5">{head}'
             + "".join(spans) + "</div>")
+
+
+def top_p_filter(probs: np.ndarray, p: float) -> np.ndarray:
+    """Nucleus (top-p) sampling's distribution (Holtzman et al. 2020, "The curious case of neural
+    text degeneration"): keep the most likely characters until their total reaches ``p``, zero the
+    rest, renormalise. Unlike top-k, the number kept adapts: few where the model is sure, many
+    where it is not. ``probs`` (V,) sums to 1."""
+    if not 0.0 < p <= 1.0:
+        raise ValueError(f"p must be in (0, 1], got {p}")
+    probs = np.asarray(probs, dtype=np.float64)
+    order = np.argsort(-probs)
+    keep = int(np.searchsorted(np.cumsum(probs[order]), p) + 1)      # smallest set reaching p
+    out = np.zeros_like(probs)
+    out[order[:keep]] = probs[order[:keep]]
+    return out / out.sum()
