@@ -268,7 +268,8 @@ def test_lm_step_mistakes_fail_and_are_named(bug, named):
 
 
 def test_follow_pytorch_agrees_and_names_where_it_parts():
-    from course_utils.checks.specs.char_language_model.numpy_lm import TOOLS, follow_pytorch
+    from course_utils.checks.specs.char_language_model.follow import follow_pytorch
+    from course_utils.checks.specs.char_language_model.numpy_lm import TOOLS
 
     ns: dict = {}
     exec(TOOLS, ns)  # noqa: S102 - the checker's own torch-based stand-ins
