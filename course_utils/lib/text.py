@@ -15,6 +15,12 @@ and validation), sorted, so validation text never meets an unknown character.
 
 For the data-size sweep, ``fraction`` keeps the first fraction of the training text (the
 validation text stays the same), so models trained on 10 %, 30 % and 100 % are judged alike.
+The first fraction is the alphabetically first *topics* ("assert", "assignment", ...): a
+smaller share is also a different mix of subjects, not only less text.
+
+The topics change with the Python version, so every result file records
+:func:`corpus_fingerprint` (a checksum of the text and the Python version that produced it), and
+:func:`compare_fingerprint` says whether the live corpus is the one a result was made with.
 
 Reference: Karpathy (2015), "The unreasonable effectiveness of recurrent neural networks"
 (char-rnn), which trains on a single text file the same way.
@@ -22,8 +28,10 @@ Reference: Karpathy (2015), "The unreasonable effectiveness of recurrent neural 
 
 from __future__ import annotations
 
+import hashlib
+import platform
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -90,3 +98,31 @@ def make_corpus(topics: Mapping[str, str], valid_every: int = 4,
 def load_corpus(valid_every: int = 4, fraction: float = 1.0) -> Corpus:
     """The pydoc_data corpus (about 400 K training and 68 K validation characters)."""
     return make_corpus(load_topics(), valid_every, fraction)
+
+
+def corpus_fingerprint(corpus: Corpus | None = None) -> dict[str, Any]:
+    """``{"sha256": first 16 hex digits of the checksum of train + valid text, "python": the
+    version, "train_chars", "valid_chars", "topics"}`` of ``corpus`` (default: the live one)."""
+    corpus = corpus if corpus is not None else load_corpus()
+    digest = hashlib.sha256((corpus.train + "\x00" + corpus.valid).encode("utf-8")).hexdigest()
+    return {"sha256": digest[:16], "python": platform.python_version(),
+            "train_chars": len(corpus.train), "valid_chars": len(corpus.valid),
+            "topics": len(corpus.train_topics) + len(corpus.valid_topics)}
+
+
+def compare_fingerprint(recorded: Mapping[str, Any] | None, corpus: Corpus | None = None) -> str:
+    """One sentence: is the live corpus the one ``recorded`` (a result file's ``"corpus"``)
+    was measured on? Results made on another text are not comparable figure for figure."""
+    live = corpus_fingerprint(corpus)
+    if not recorded or "sha256" not in recorded:
+        return ("the committed results do not record their corpus, so whether they used the same "
+                f"text as this Python ({live['python']}) cannot be told")
+    if recorded["sha256"] == live["sha256"]:
+        return (f"the live corpus is the one the committed results used (checksum "
+                f"{live['sha256']}, Python {recorded.get('python', '?')} there, "
+                f"{live['python']} here)")
+    return (f"the live corpus DIFFERS from the one the committed results used (Python "
+            f"{recorded.get('python', '?')}: {recorded.get('train_chars', '?')} + "
+            f"{recorded.get('valid_chars', '?')} characters; here Python {live['python']}: "
+            f"{live['train_chars']} + {live['valid_chars']}): compare their figures with yours "
+            "only roughly")

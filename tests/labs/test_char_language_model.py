@@ -105,3 +105,107 @@ def test_evaluate_bits_subset_samples_every_part_of_the_text():
     quick = lab.evaluate_bits(m, ids, seq_len=20, batch=8, max_chars=800)
     first_half = lab.evaluate_bits(m, ids[:3000], seq_len=20, batch=8)
     assert abs(quick - full) < abs(first_half - full)          # both halves are sampled
+
+
+# --------------------------------------------------------------------------- regularisation
+def test_dropout_is_active_in_training_only_and_adds_no_parameters():
+    torch.manual_seed(0)
+    plain, dropped = lab.char_model(9, "lstm", 4, 6), lab.char_model(9, "lstm", 4, 6, dropout=0.5)
+    assert lab.count_params(plain) == lab.count_params(dropped)
+    x = torch.randint(0, 9, (5, 2))
+    dropped.train()
+    a, _ = dropped(x)
+    b, _ = dropped(x)
+    assert not torch.equal(a, b)
+    ids = np.random.default_rng(0).integers(0, 9, 400)
+    dropped.train()
+    e1, e2 = lab.evaluate_bits(dropped, ids, 10, 4), lab.evaluate_bits(dropped, ids, 10, 4)
+    assert e1 == e2 and dropped.training                       # eval mode inside, restored
+
+
+def test_fit_lr_schedule_and_keep_best():
+    torch.manual_seed(0)
+    ids = np.tile(np.arange(6), 300)
+    x, y = SPECS["tbptt_batches"].reference(ids, 4, 10)
+    m = lab.char_model(6, "lstm", embed=4, hidden=8)
+    h = lab.fit(m, SPECS["train_tbptt"].reference, x, y, ids[:200], updates=40, chunk=10,
+                lr=1e-2, progress=False, lr_schedule=lambda f: 1.0 - f, keep_best=True)
+    assert h.lr[0] == pytest.approx(1e-2) and h.lr == sorted(h.lr, reverse=True)
+    assert h.lr[-1] == pytest.approx(1e-2 * (1 - 30 / 40))
+    low = int(np.argmin(h.valid_bits))
+    m.load_state_dict(h.best_state)
+    assert lab.evaluate_bits(m, ids[:200]) == pytest.approx(h.valid_bits[low])
+    assert "lr" in h.to_dict()
+
+
+# --------------------------------------------------------------------------- compressors, units
+def test_compressors_bits_and_the_value_of_the_training_text():
+    from course_utils.labs.char_language_model.baselines import compressed_bits
+
+    rng = np.random.default_rng(0)
+    words = ["".join(rng.choice(list("abcdefgh"), 6)) for _ in range(200)]
+    train = " ".join(rng.choice(words, 3000))
+    valid = train[5000:9000]                                    # a passage of the training text
+    got = compressed_bits(train, valid)
+    assert set(got) == {"zlib", "bz2", "lzma"}
+    assert got["lzma"]["given_train"] < 0.5 < got["lzma"]["alone"]   # copies the passage
+    assert got["zlib"]["given_train"] > got["lzma"]["given_train"]    # 32 KB window only
+    with pytest.raises(ValueError):
+        compressed_bits(train, "")
+
+
+def test_probe_units_finds_a_planted_unit_and_rejects_noise():
+    from course_utils.labs.char_language_model.units import probe_units
+
+    rng = np.random.default_rng(0)
+    pieces = ['say "hello there" ', "and (x + y) ", "ok ", "words\n", '"q" ', "(a) "]
+    text = "".join(rng.choice(pieces, 400))                   # not periodic: shifts differ
+    props = {k: v for k, v in lab.text_properties(text).items() if k != "inside brackets"}
+    noise = [rng.normal(size=(len(text), 6)) for _ in range(4)]
+    planted = noise[0].copy()
+    planted[:, 2] = props["inside quotes"] + 0.3 * rng.normal(size=len(text))
+    rows = {r["property"]: r for r in probe_units(planted, noise[1:], props, shifts=100)}
+    assert rows["inside quotes"]["survives"] and rows["inside quotes"]["unit"] == 2
+    assert not rows["position in line"]["survives"]
+    only_noise = probe_units(noise[0], noise[1:], props, shifts=100)
+    assert not any(r["survives"] for r in only_noise)
+    assert rows["inside quotes"]["level"] == pytest.approx(0.05 / 3)
+
+
+# --------------------------------------------------------------------------- numpy model (part 1)
+def test_numpy_model_helpers_with_torch_stand_ins():
+    from course_utils.checks.specs.char_language_model.numpy_lm import TOOLS
+    from course_utils.labs.char_language_model import numpy_lm
+    from tests.checks.test_char_language_model_numpy import lm_step
+
+    ns: dict = {}
+    exec(TOOLS, ns)  # noqa: S102 - the checker's torch-based stand-ins
+    fns = (ns["lstm_forward"], ns["lstm_backward"], ns["adam_step"])
+    V, H = 5, 6
+    p = numpy_lm.init_params(V, H, seed=1)
+    assert p["W_ih"].shape == (24, 5) and np.abs(p["W_hh"]).max() <= 1 / math.sqrt(H)
+    ids = np.tile(np.arange(V), 200)
+    assert numpy_lm.numpy_bits(p, fns[0], ids, streams=4, seq_len=7) == pytest.approx(
+        math.log2(V), abs=0.3)
+    L = (len(ids) - 1) // 4
+    x = ids[:4 * L].reshape(4, L)[:, :240].reshape(4, 30, 8).transpose(1, 2, 0)   # (K, T, B)
+    y = ids[1:4 * L + 1].reshape(4, L)[:, :240].reshape(4, 30, 8).transpose(1, 2, 0)
+    run = numpy_lm.train_numpy(lm_step, fns, p, x, y, 0.05, 5.0, updates=25, progress=False)
+    twin = numpy_lm.train_torch_twin(p, x, y, 0.05, 5.0, updates=25)
+    np.testing.assert_allclose(run.losses, twin.losses, atol=1e-9)
+    assert run.losses[-1] < run.losses[0] and len(run.seconds) == 25
+    assert numpy_lm.numpy_bits(run.params, fns[0], ids, 4, 7) < 1.0
+    chars = "abcde"
+    text = numpy_lm.sample_numpy(run.params, fns[0], lambda s: np.array([chars.index(c) for c in s]),
+                                 lambda a: "".join(chars[i] for i in a), "ab", 20, 0.5)
+    assert len(text) == 22 and set(text) <= set(chars)
+
+
+def test_top_p_keeps_the_smallest_set_reaching_p():
+    p = np.array([0.5, 0.05, 0.3, 0.15])
+    np.testing.assert_allclose(lab.top_p_filter(p, 0.75), [0.625, 0, 0.375, 0])
+    np.testing.assert_allclose(lab.top_p_filter(p, 0.81), [0.5 / 0.95, 0, 0.3 / 0.95, 0.15 / 0.95])
+    np.testing.assert_allclose(lab.top_p_filter(p, 1.0), p)
+    assert lab.top_p_filter(np.array([0.99, 0.01]), 0.9).tolist() == [1.0, 0.0]
+    with pytest.raises(ValueError):
+        lab.top_p_filter(p, 0.0)

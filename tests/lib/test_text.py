@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from course_utils.lib import text
 from course_utils.lib.text import load_corpus, make_corpus, split_topics
 
 TINY = {"b": "bee (2)\n", "a": "ant [1]\n", "d": "dog \"4\"\n", "c": "cat 3\n", "e": "eel ~5\n"}
@@ -45,3 +46,17 @@ def test_pydoc_corpus_split():
     assert len(c.train_topics) + len(c.valid_topics) == len(set(c.train_topics + c.valid_topics))
     assert 0.08 < len(c.valid) / (len(c.train) + len(c.valid)) < 0.25
     assert set(c.train) | set(c.valid) == set(c.chars)
+
+
+def test_fingerprint_records_checksum_and_python_and_changes_with_the_text():
+    import platform
+
+    a = make_corpus(TINY, valid_every=2)
+    fp = text.corpus_fingerprint(a)
+    assert fp["python"] == platform.python_version() and len(fp["sha256"]) == 16
+    assert fp["train_chars"] == len(a.train) and fp["topics"] == len(TINY)
+    assert "is the one" in text.compare_fingerprint(fp, a)
+    b = make_corpus({**TINY, "f": "fox 6\n"}, valid_every=2)
+    assert text.corpus_fingerprint(b)["sha256"] != fp["sha256"]
+    assert "DIFFERS" in text.compare_fingerprint(fp, b)
+    assert "do not record" in text.compare_fingerprint(None, a)

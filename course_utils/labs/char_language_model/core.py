@@ -26,9 +26,15 @@ import numpy as np
 LN2 = math.log(2.0)
 
 
-def char_model(vocab_size: int, cell: str = "lstm", embed: int = 64, hidden: int = 256) -> Any:
+def char_model(vocab_size: int, cell: str = "lstm", embed: int = 64, hidden: int = 256,
+               dropout: float = 0.0) -> Any:
     """Embedding -> one nn.RNN / nn.LSTM / nn.GRU layer -> linear head, as one nn.Module whose
-    state is always a tuple ((h, c) for the LSTM, (h,) otherwise)."""
+    state is always a tuple ((h, c) for the LSTM, (h,) otherwise).
+
+    ``dropout`` > 0 drops units of the embedding (the layer's input) and of the layer's output
+    (the head's input) in training mode only: the non-recurrent connections, as in Zaremba,
+    Sutskever & Vinyals (2014), "Recurrent neural network regularization"; the recurrent
+    connection is left alone. It adds no parameters."""
     from torch import nn
 
     class CharModel(nn.Module):
@@ -38,12 +44,13 @@ def char_model(vocab_size: int, cell: str = "lstm", embed: int = 64, hidden: int
             self.embed = nn.Embedding(vocab_size, embed)
             self.rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell](embed, hidden)
             self.head = nn.Linear(hidden, vocab_size)
+            self.drop = nn.Dropout(dropout)
 
         def forward(self, x: Any, state: tuple | None = None) -> tuple[Any, tuple]:
             if state is not None and cell != "lstm":
                 state = state[0]
-            out, new = self.rnn(self.embed(x), state)        # (T, B, H)
-            return self.head(out), (new if cell == "lstm" else (new,))   # (T, B, V)
+            out, new = self.rnn(self.drop(self.embed(x)), state)        # (T, B, H)
+            return self.head(self.drop(out)), (new if cell == "lstm" else (new,))   # (T, B, V)
 
     return CharModel()
 
@@ -88,11 +95,18 @@ def evaluate_bits(model: Any, ids: np.ndarray, seq_len: int = 100, batch: int = 
         x = torch.from_numpy(ids[:batch * L].reshape(batch, L).T.copy())   # (L, B)
         y = torch.from_numpy(ids[1:batch * L + 1].reshape(batch, L).T.copy())
     total, state = 0.0, None
-    with torch.no_grad():
-        for t in range(0, L, seq_len):
-            logits, state = model(x[t:t + seq_len], state)
-            total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                           y[t:t + seq_len].reshape(-1), reduction="sum"))
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()                                      # no dropout while measuring
+    try:
+        with torch.no_grad():
+            for t in range(0, L, seq_len):
+                logits, state = model(x[t:t + seq_len], state)
+                total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                               y[t:t + seq_len].reshape(-1), reduction="sum"))
+    finally:
+        if was_training:
+            model.train()
     return total / (batch * L) / LN2
 
 
@@ -104,29 +118,39 @@ class History:
     seconds: list[float] = field(default_factory=list)   # training time only (no evaluation)
     train_bits: list[float] = field(default_factory=list)
     valid_bits: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)          # the learning rate of each chunk
+    best_state: dict | None = None   # with keep_best: the weights at the lowest valid_bits
 
     def to_dict(self) -> dict[str, list]:
         return {"updates": self.updates, "seconds": [round(s, 3) for s in self.seconds],
                 "train_bits": [round(b, 4) for b in self.train_bits],
-                "valid_bits": [round(b, 4) for b in self.valid_bits]}
+                "valid_bits": [round(b, 4) for b in self.valid_bits],
+                "lr": [float(f"{v:.4g}") for v in self.lr]}
 
 
 def fit(model: Any, train_fn: Callable[..., list], x: np.ndarray, y: np.ndarray,
         valid_ids: np.ndarray, *, updates: int | None = None, seconds: float | None = None,
         chunk: int = 25, lr: float = 3e-3, max_norm: float = 1.0, valid_chars: int | None = None,
-        progress: bool = True, desc: str = "training") -> History:
+        progress: bool = True, desc: str = "training",
+        lr_schedule: Callable[[float], float] | None = None, keep_best: bool = False) -> History:
     """Train with ``train_fn`` (the learner's ``train_tbptt``) on the windows ``x``, ``y``
     (K, T, B), in order and round again, ``chunk`` windows per call, until ``updates`` updates
     or ``seconds`` seconds of training; validation bits/char after every chunk.
 
     Each call of ``train_fn`` starts from a zero state, so the state is reset every ``chunk``
-    windows (and at the end of the text)."""
+    windows (and at the end of the text). ``lr_schedule(progress)`` multiplies ``lr`` before each
+    chunk, with ``progress`` the fraction of the budget (updates or seconds) used so far (e.g.
+    ``lambda p: 0.5 * (1 + math.cos(math.pi * p))``, cosine decay, Loshchilov & Hutter 2017).
+    ``keep_best`` copies the weights whenever validation reaches a new low (early stopping:
+    ``model.load_state_dict(history.best_state)`` gives the best model back)."""
     import torch
     from tqdm.auto import tqdm
 
     if updates is None and seconds is None:
         raise ValueError("give updates or seconds")
     opt = torch.optim.Adam(model.parameters(), lr=lr)
+    if hasattr(model, "train"):
+        model.train()
     xs, ys = torch.from_numpy(np.asarray(x)), torch.from_numpy(np.asarray(y))
     hist, done, k, elapsed = History(), 0, 0, 0.0
     total = updates if updates is not None else None
@@ -134,6 +158,13 @@ def fit(model: Any, train_fn: Callable[..., list], x: np.ndarray, y: np.ndarray,
     while (updates is None or done < updates) and (seconds is None or elapsed < seconds):
         n = min(chunk, len(xs) - k) if updates is None else min(chunk, len(xs) - k, updates - done)
         batches = [(xs[i], ys[i]) for i in range(k, k + n)]
+        rate = lr
+        if lr_schedule is not None:
+            used = done / updates if updates is not None else 0.0
+            used = max(used, elapsed / seconds) if seconds is not None else used
+            rate = lr * float(lr_schedule(min(1.0, used)))
+            for group in opt.param_groups:
+                group["lr"] = rate
         start = time.perf_counter()
         losses = train_fn(model, batches, opt, max_norm)
         elapsed += time.perf_counter() - start
@@ -142,6 +173,9 @@ def fit(model: Any, train_fn: Callable[..., list], x: np.ndarray, y: np.ndarray,
         hist.seconds.append(elapsed)
         hist.train_bits.append(float(np.mean([float(v) for v in losses])) / LN2)
         hist.valid_bits.append(evaluate_bits(model, valid_ids, max_chars=valid_chars))
+        hist.lr.append(rate)
+        if keep_best and hist.valid_bits[-1] <= min(hist.valid_bits):
+            hist.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         bar.update(n)
         bar.set_postfix(valid=f"{hist.valid_bits[-1]:.3f} bits/char")
     bar.close()
@@ -158,6 +192,8 @@ def generate(model: Any, encode: Callable[[str], np.ndarray], decode: Callable[.
 
     rng = np.random.default_rng(seed)
     out: list[int] = []
+    if hasattr(model, "eval"):
+        model.eval()
     with torch.no_grad():
         logits, state = model(torch.from_numpy(encode(prompt))[:, None], None)   # (P, 1, V)
         for _ in range(n):
@@ -194,6 +230,7 @@ def hidden_states(model: Any, ids: np.ndarray) -> np.ndarray:
     cell state c appended for an LSTM ((N, 2H): columns H.. are c)."""
     import torch
 
+    model.eval()
     with torch.no_grad():
         emb = model.embed(torch.from_numpy(ids)[:, None])                # (N, 1, E)
         if model.cell != "lstm":
@@ -245,3 +282,18 @@ def coloured_html(text: str, values: np.ndarray, title: str = "") -> str:
     head = f"<b>{html.escape(title)}</b><br>" if title else ""
     return (f'<div style="font-family:monospace;font-size:12px;line-height:1.5">{head}'
             + "".join(spans) + "</div>")
+
+
+def top_p_filter(probs: np.ndarray, p: float) -> np.ndarray:
+    """Nucleus (top-p) sampling's distribution (Holtzman et al. 2020, "The curious case of neural
+    text degeneration"): keep the most likely characters until their total reaches ``p``, zero the
+    rest, renormalise. Unlike top-k, the number kept adapts: few where the model is sure, many
+    where it is not. ``probs`` (V,) sums to 1."""
+    if not 0.0 < p <= 1.0:
+        raise ValueError(f"p must be in (0, 1], got {p}")
+    probs = np.asarray(probs, dtype=np.float64)
+    order = np.argsort(-probs)
+    keep = int(np.searchsorted(np.cumsum(probs[order]), p) + 1)      # smallest set reaching p
+    out = np.zeros_like(probs)
+    out[order[:keep]] = probs[order[:keep]]
+    return out / out.sum()
