@@ -93,7 +93,13 @@ def load_exercise(path: Path, exercise_id: str) -> tuple[Callable[..., Any] | No
     own = cells[exercise_id]
     context = [discover.strip_magics(c["source"])[0] for c in nb["cells"]
                if c["cell_type"] == "code" and "grader-context" in (c["metadata"].get("tags") or [])]
-    namespace: dict[str, Any] = {"__name__": "__travelled__"}
+    # As in the grader's runner: magics and shell lines run nothing, a checker call or display()
+    # left in a cell does nothing (the learner's own kernel is never asked to run them again).
+    from ..grade.runner_exec import _IPythonStub, _no_op
+
+    namespace: dict[str, Any] = {"__name__": "__travelled__", "get_ipython": _IPythonStub,
+                                 "display": _no_op}
+    namespace.update({f"check_{name}": _no_op for name in ids})
     chatter = io.StringIO()
     with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter), quiet():
         for k, source in enumerate(context):
@@ -109,9 +115,9 @@ def load_exercise(path: Path, exercise_id: str) -> tuple[Callable[..., Any] | No
                 exec(compile(cell.source, f"<{spec.notebook}: {cell.id}>", "exec"), namespace)  # noqa: S102
             except Exception as exc:  # noqa: BLE001 - the learner's cell, reported
                 errors[cell.id] = format_exception(exc)
-    if exercise_id in errors:
-        return None, f"its cell of `{exercise_id}` raised {errors[exercise_id]}"
     fn = namespace.get(exercise_id)
+    if exercise_id in errors and not callable(fn):
+        return None, f"its cell of `{exercise_id}` raised {errors[exercise_id]}"
     if not callable(fn):
         return None, f"its exercise cell does not define a function `{exercise_id}`"
     return fn, ""

@@ -117,3 +117,20 @@ def test_backward_travels_from_notebook_05(tmp_path):
     shutil.copy(ROOT / "solutions" / "05_backprop_through_gates.ipynb", tmp_path)
     got = travel.travel("lstm_backward", folders=[tmp_path])
     assert got.source == "yours"
+
+
+def test_checker_call_display_and_magics_in_the_cell_run_nothing(tmp_path, monkeypatch):
+    """As in the grader: the function is used although a later statement would fail outside
+    the notebook, and a shell line in the cell is not run again by the travel."""
+    ran = []
+    monkeypatch.setattr("os.system", lambda *a: ran.append(a))
+    nb = json.loads(SOLUTION.read_text())
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "lstm_forward":
+            cell["source"] = ("".join(cell["source"]) + "\n!echo travelled > marker\n"
+                              "check_lstm_forward(lstm_forward)\ndisplay(lstm_forward)\n"
+                              "undefined_name_after_the_function\n")
+    (tmp_path / "03_lstm.ipynb").write_text(json.dumps(nb))
+    got = travel.travel("lstm_forward", folders=[tmp_path])
+    assert got.source == "yours", got.note
+    assert not ran and not (tmp_path / "marker").exists()
