@@ -41,6 +41,10 @@ import numpy as np
 
 Eval = dict[str, Any]  # {"update": int, "seconds": float, "valid": float, "test": float, ...}
 STATUSES = ("holds", "reversed", "no difference", "not decided")
+# The verdict of "A vs B" as an integer (notebook 08's exercise returns one of these).
+NOT_DECIDED, NO_DIFFERENCE, A_BETTER, B_BETTER = -1, 0, 1, 2
+CODE_WORDS = {NOT_DECIDED: "not decided: no cell solved it", NO_DIFFERENCE: "no difference detected",
+              A_BETTER: "A better", B_BETTER: "B better"}
 
 
 # --------------------------------------------------------------------------- budgets
@@ -328,3 +332,18 @@ def versus_baseline(values: Sequence[float], baseline: float, name: str, baselin
                    f"{name} {'beats' if beats else 'does not beat'} {baseline_name} within "
                    f"{budget_label}{where}: its whole interval is "
                    f"{'better' if beats else 'worse'} ({nums}).", {name: iv}, budget=budget_label)
+
+
+def verdict_code(a: Sequence[float], b: Sequence[float], solved_below: float) -> int:
+    """The verdict rule on two arms' per-seed losses (lower is better) as a code:
+    :data:`NOT_DECIDED` when neither median is ≤ ``solved_below``, :data:`A_BETTER` /
+    :data:`B_BETTER` when the bootstrap 95 % intervals of the medians (:func:`median_interval`)
+    do not overlap, :data:`NO_DIFFERENCE` otherwise."""
+    if not (solved(a, solved_below) or solved(b, solved_below)):
+        return NOT_DECIDED
+    ia, ib = median_interval(a), median_interval(b)
+    if ia.high < ib.low:
+        return A_BETTER
+    if ib.high < ia.low:
+        return B_BETTER
+    return NO_DIFFERENCE

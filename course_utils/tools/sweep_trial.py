@@ -102,7 +102,6 @@ def main(argv: list[str] | None = None, suite: str | None = None) -> int:
     import torch
 
     from ..lib import protocol as P
-    from ..lib.measure import machine_info
 
     torch.set_num_threads(1)
     d = DEFAULTS[args.suite]
@@ -128,6 +127,16 @@ def main(argv: list[str] | None = None, suite: str | None = None) -> int:
                        "chosen_lr": P.choose_lrs(records, trial), "records": records})
         print(f"{args.suite} {value}: {len(records)} runs, "
               f"{time.perf_counter() - start:.0f} s so far", flush=True)
+        _write(args, argv, d, seeds, select, updates, higher, start, trials,
+               complete=len(trials) == len(values))
+    return 0
+
+
+def _write(args: Any, argv: list[str], d: dict[str, Any], seeds: tuple, select: Any, updates: int,
+           higher: bool, start: float, trials: list[dict[str, Any]], complete: bool) -> None:
+    """Write the JSON (after every trial, so a long sweep keeps what it has finished)."""
+    from ..lib.measure import machine_info
+
     result = {"suite": args.suite,
               "command": "python -m course_utils sweep " + " ".join(
                   argv if "--suite" in argv else ["--suite", args.suite, *argv]),
@@ -137,10 +146,9 @@ def main(argv: list[str] | None = None, suite: str | None = None) -> int:
               "select_seeds": list(select) if select else list(seeds),
               "budget": {"updates": updates, "seconds": None}, "higher_is_better": higher,
               "selection": "checkpoint and learning rate on validation; test read once there",
-              "trials": trials}
+              "complete": complete, "trials": trials}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, separators=(",", ":")) + "\n")
     print(f"wrote {out}: {sum(len(t['records']) for t in trials)} runs in "
-          f"{result['wall_seconds']} s")
-    return 0
+          f"{result['wall_seconds']} s" + ("" if complete else " (partial)"))

@@ -37,9 +37,11 @@ from ...lib.runs import (  # noqa: F401
     updates_to,
 )
 from .answers import (  # noqa: F401, E402
+    NO_GUESS,
     counting_answer,
     memory_answer,
     race_answer,
+    say,
     solved_answer,
     speed_answer,
 )
@@ -85,4 +87,30 @@ from .speed import (  # noqa: F401
     speed_reading,
     speed_table,
     summarise,
+)
+from .trial_choose import COMPARISON_HEADERS as TRIAL_COMPARISON_HEADERS  # noqa: F401, E402
+from .trial_choose import (  # noqa: F401, E402
+    LITERATURE,
+    LITERATURE_HEADERS,
+    literature_table,
+)
+from .trial_choose import comparison_table as trial_comparison_table  # noqa: F401, E402
+from .trial_choose import when_to_choose as trial_when_to_choose  # noqa: F401, E402
+from .trial_ledger import LEDGER_HEADERS as TRIAL_LEDGER_HEADERS  # noqa: F401, E402
+from .trial_ledger import Findings  # noqa: F401, E402
+from .trial_ledger import claims_ledger as trial_ledger  # noqa: F401, E402
+from .verdicts import (  # noqa: F401, E402
+    FILES,
+    arm_names,
+    cell_verdicts,
+    charlm_verdicts,
+    chosen_lr_table,
+    convergence_verdict,
+    epochs_of,
+    load_trials,
+    regime,
+    scores,
+    series_verdicts,
+    summary_line,
+    threshold_times,
 )
