@@ -138,9 +138,11 @@ def claim_long_range(f: Findings) -> list[str]:
     v = a[T]
     s = f.trials["adding"]
     t = next(t for t in s["trials"] if t["task"]["T"] == T)
+    missing_T = "" if s.get("complete", True) else (
+        f" Longer sequences are not decided: {s.get('incomplete_note', 'the sweep is partial')}.")
     return ["4 · The LSTM is better on long sequences",
-            f"at equal H: {v['equal H'].sentence} At equal parameters: {v['equal params'].sentence}",
-            V.regime(s, t)]
+            f"at equal H: {v['equal H'].sentence} At equal parameters: "
+            f"{v['equal params'].sentence}{missing_T}", V.regime(s, t)]
 
 
 def claim_equal_params(f: Findings) -> list[str]:
