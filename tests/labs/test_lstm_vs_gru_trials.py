@@ -68,3 +68,20 @@ def test_verdicts_from_the_committed_adding_trial() -> None:
 def test_missing_trial_is_not_decided() -> None:
     v = V.missing("series")
     assert v.status == "not decided" and "sweep --suite series" in v.sentence
+
+
+def test_untouched_prediction_says_no_prediction_recorded() -> None:
+    from course_utils.labs.lstm_vs_gru import NO_GUESS, say
+    from course_utils.lib.predict import predict
+
+    g = predict("q?", [NO_GUESS, "LSTM", "GRU"], show=False)
+    assert say(g, "GRU").startswith("No prediction recorded")
+    g.value = "LSTM"
+    assert "You predicted 'LSTM'" in say(g, "GRU")
+
+
+def test_ahead_reads_the_winner() -> None:
+    s = V.load_trials()["counting"]
+    assert s is not None
+    v = V.cell_verdicts(s, s["trials"][0], "lstm", s["trials"][0]["task"]["train_n"])["equal params"]
+    assert V.ahead(v) in ("LSTM ahead", "GRU ahead", "no difference detected", "not decided")

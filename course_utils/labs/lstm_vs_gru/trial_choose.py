@@ -49,11 +49,11 @@ def literature_table(f: Findings) -> list[list[str]]:
             c = f.charlm()
             mine = (V.brief(f.trials["charlm-size"], f.trials["charlm-size"]["trials"][-1])
                     .replace("100% of the topics", "random topic subsets") + ": " + "; ".join(
-                f"{fr:.0%} {b}: {vs['equal params'].short}" for (fr, b), vs in sorted(c.items()))
+                f"{fr:.0%} {b}: {V.ahead(vs['equal params'])}" for (fr, b), vs in sorted(c.items()))
                 if c else "not decided: not run")
         elif which == "counting":
             c = f.counting()
-            mine = (f"a training outcome: {c['equal params'].short} (LSTM vs GRU at equal "
+            mine = (f"a training outcome: {V.ahead(c['equal params'])} (LSTM vs GRU at equal "
                     f"parameters; aⁿbⁿ, {V.brief(f.trials['counting'], f.trials['counting']['trials'][0])})"
                     if c else "not decided: not run")
         elif which == "lr":
@@ -66,8 +66,8 @@ def literature_table(f: Findings) -> list[list[str]]:
 
 def _accuracy(f: Findings) -> str:
     a = f.adding()
-    parts = [f"adding T={T}: {v['equal params'].short}" for T, v in a.items()]
-    parts += [f"copy: {v['equal params'].short}" for v in f.copy().values()]
+    parts = [f"adding T={T}: {V.ahead(v['equal params'])}" for T, v in a.items()]
+    parts += [f"copy: {V.ahead(v['equal params'])}" for v in f.copy().values()]
     s = f.trials.get("adding")
     where = (f" ({V.brief(s, s['trials'][0]).split(', T=')[0]}, {s['budget']['updates']:,} "
              "updates)" if s else "")
@@ -142,8 +142,10 @@ def when_to_choose(f: Findings) -> list[str]:
         s = f.trials["adding"]
         t = next(t for t in s["trials"] if t["task"]["task"] == "adding" and t["task"]["T"] == T)
         out.append((f"**Long dependencies within a small budget: {who}**" if who else
-                    "**Long dependencies: no winner detected**") + f" — row 4: {v.short} "
-                   f"(adding problem, {V.brief(s, t)}).")
+                    "**Long dependencies: no winner detected**") + f" — row 4: {V.ahead(v)} "
+                   f"(adding problem, {V.brief(s, t)})"
+                   + ("; longer T not decided (not run in time)." if not s.get("complete", True)
+                      else "."))
     if conv:
         T = max(conv)
         v = conv[T]["update"]
@@ -166,7 +168,7 @@ def when_to_choose(f: Findings) -> list[str]:
         full = max(fr for fr, _ in ch)
         v = ch[full, "equal updates"]["equal params"]
         s = f.trials["charlm-size"]
-        out.append(f"**More text** — row 10: {v.short} on the full text (char LM, "
+        out.append(f"**More text** — row 10: {V.ahead(v)} on the full text (char LM, "
                    f"{V.brief(s, s['trials'][-1])}, early stopping); Jozefowicz et al. (2015) "
                    "and Melis et al. (2018) found the LSTM ahead on language modelling at "
                    "scale.")

@@ -107,17 +107,17 @@ def claim_speed(f: Findings) -> list[str]:
 def claim_accuracy(f: Findings) -> list[str]:
     parts, regimes = [], []
     for T, vs in f.adding().items():
-        parts.append(f"adding T={T}: {vs['equal params'].short}")
+        parts.append(f"adding T={T}: {V.ahead(vs['equal params'])}")
     for T, vs in f.copy().items():
-        parts.append(f"copy delay {T}: {vs['equal params'].short}")
+        parts.append(f"copy delay {T}: {V.ahead(vs['equal params'])}")
     c = f.counting()
     if c:
-        parts.append(f"counting: {c['equal params'].short}")
+        parts.append(f"counting: {V.ahead(c['equal params'])}")
     s = f.series()
     if s:
-        parts.append(f"GOOG series: {s['cells']['equal params'].short}")
+        parts.append(f"GOOG series: {V.ahead(s['cells']['equal params'])}")
     for (fr, b), vs in f.charlm().items():
-        parts.append(f"char LM {fr:.0%} ({b}): {vs['equal params'].short}")
+        parts.append(f"char LM {fr:.0%} ({b}): {V.ahead(vs['equal params'])}")
     if not parts:
         return ["3 · Comparable accuracy; differences are task-dependent", *_nd("adding")]
     regimes.append("LSTM vs GRU at equal total parameters, each task's regime in rows 4, 9, 10 "
@@ -221,7 +221,7 @@ def claim_series(f: Findings) -> list[str]:
         return [claim, *_nd("series")]
     sw = f.trials["series"]
     best = s["baseline"]
-    vs = "; ".join(f"{v.sentence}" for v in s["versus"].values())
+    vs = " ".join(v.sentence for v in s["versus"].values())
     head = (f"a cell beat the {best} baseline" if s["beaten"] else
             f"no cell beat the {best} baseline (the baseline with the lowest validation MSE)")
     return [claim, f"{head}: {vs}", V.regime(sw, sw["trials"][0])]

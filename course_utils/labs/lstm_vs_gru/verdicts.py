@@ -190,6 +190,12 @@ def epochs_of(sweep: dict[str, Any]) -> float:
     return sweep["budget"]["updates"] / epoch_updates(full["records"][0]["evals"][-1]["train_chars"])
 
 
+def ahead(v: P.Verdict) -> str:
+    """Who is ahead in a verdict on "the LSTM is better": "LSTM ahead", "GRU ahead", "no
+    difference detected" or "not decided"."""
+    return {"holds": "LSTM ahead", "reversed": "GRU ahead"}.get(v.status, v.short)
+
+
 def summary_line(v: P.Verdict) -> str:
     """"holds", "reversed", … with the two medians and intervals, for a table cell."""
     ivs = "; ".join(f"{k} {i.fmt()}" for k, i in v.intervals.items())
