@@ -200,4 +200,4 @@ def test_untouched_stub_is_friendly() -> None:
 
 def test_string_answer_is_explained() -> None:
     result = check(lambda a, b, s: "no difference")
-    assert not result.passed and "integer" in result.message.lower()
+    assert not result.passed and "should be an int, got str" in result.message
