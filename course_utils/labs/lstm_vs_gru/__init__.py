@@ -120,6 +120,7 @@ from .verdicts import (  # noqa: F401, E402
     regime,
     scores,
     series_verdicts,
+    stopped_early,
     summary_line,
     threshold_times,
 )

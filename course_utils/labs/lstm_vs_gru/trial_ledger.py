@@ -208,6 +208,11 @@ def claim_data_size(f: Findings) -> list[str]:
     head = ("holds on the full text" if v.status == "holds" else
             "reversed on the full text" if v.status == "reversed" else
             "no difference detected on the full text")
+    tfull = next(t for t in s["trials"] if t["task"]["fraction"] == full)
+    early, n = V.stopped_early(s, tfull)
+    if early < n:
+        head += (f" — at a budget, not at convergence: {n - early} of {n} full-text runs were "
+                 f"still improving at the {s['budget']['updates']:,}-update cap")
     return [claim, f"{head}. " + " ".join(parts),
             V.regime(s, s["trials"][-1]).replace(f"on {full:.0%} of the training topics",
                                                  "on random topic subsets")

@@ -182,6 +182,14 @@ def charlm_verdicts(sweep: dict[str, Any]) -> dict[tuple[float, str], dict[str, 
     return out
 
 
+def stopped_early(sweep: dict[str, Any], t: dict[str, Any]) -> tuple[int, int]:
+    """(runs at the chosen lrs that early stopping ended before the update cap, all such runs):
+    a run that reached the cap was still improving — compared at a budget, not at convergence."""
+    cap = sweep["budget"]["updates"]
+    runs = [r for r in t["records"] if r["lr"] == t["chosen_lr"][r["arm"]]]
+    return sum(r["evals"][-1]["update"] < cap for r in runs), len(runs)
+
+
 def epochs_of(sweep: dict[str, Any]) -> float:
     """Passes over the full training text that the update cap allows (the equal-epochs budget)."""
     from .charlm_size import epoch_updates
