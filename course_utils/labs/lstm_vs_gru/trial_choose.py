@@ -169,7 +169,10 @@ def when_to_choose(f: Findings) -> list[str]:
         v = ch[full, "equal updates"]["equal params"]
         s = f.trials["charlm-size"]
         out.append(f"**More text** — row 10: {V.ahead(v)} on the full text (char LM, "
-                   f"{V.brief(s, s['trials'][-1])}, early stopping); Jozefowicz et al. (2015) "
+                   f"{V.brief(s, s['trials'][-1])}, early stopping"
+                   + ("; the full-text runs were still improving at the cap"
+                      if V.stopped_early(s, s["trials"][-1])[0] == 0 else "")
+                   + "); Jozefowicz et al. (2015) "
                    "and Melis et al. (2018) found the LSTM ahead on language modelling at "
                    "scale.")
     s = f.series()
