@@ -85,3 +85,16 @@ def test_ahead_reads_the_winner() -> None:
     assert s is not None
     v = V.cell_verdicts(s, s["trials"][0], "lstm", s["trials"][0]["task"]["train_n"])["equal params"]
     assert V.ahead(v) in ("LSTM ahead", "GRU ahead", "no difference detected", "not decided")
+
+
+def test_merge_appends_trials_of_the_same_protocol_only() -> None:
+    base = {"lrs": [1, 2, 3], "seeds": [0], "select_seeds": [0], "budget": {"updates": 5},
+            "higher_is_better": False, "command": "a", "wall_seconds": 1.0, "complete": False,
+            "incomplete_note": "T=100 missing", "trials": [{"task": {"T": 10}}]}
+    extra = dict(base, command="b", complete=True, trials=[{"task": {"T": 100}}, {"task": {"T": 10}}])
+    extra.pop("incomplete_note")
+    m = V.merge(base, extra)
+    assert [t["task"]["T"] for t in m["trials"]] == [10, 100] and m["complete"] is True
+    assert m["command"] == "a ; b" and m["wall_seconds"] == 2.0
+    with pytest.raises(ValueError, match="lrs"):
+        V.merge(base, dict(extra, lrs=[9, 8, 7]))

@@ -19,8 +19,31 @@ FILES = {"adding": "sweeps/trial_adding_cpu.json", "copy": "sweeps/trial_copy_cp
          "charlm-size": "sweeps/trial_charlm_size_cpu.json"}
 
 
+# a later run of the same suite at other lengths (same grid, seeds, budget) joins the main file
+EXTRA = {"adding": ("sweeps/trial_adding_T100_cpu.json",)}
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra``'s trials appended, when both ran the same protocol (learning-rate
+    grid, seeds, selection seeds, budget); the commands and wall times are kept side by side."""
+    keys = ("lrs", "seeds", "select_seeds", "budget", "higher_is_better")
+    if any(base[k] != extra[k] for k in keys):
+        raise ValueError("the two sweeps did not run the same protocol: " + ", ".join(
+            k for k in keys if base[k] != extra[k]))
+    have = {str(t["task"]) for t in base["trials"]}
+    out = dict(base, trials=base["trials"] + [t for t in extra["trials"]
+                                              if str(t["task"]) not in have])
+    out["command"] = f"{base['command']} ; {extra['command']}"
+    out["wall_seconds"] = base["wall_seconds"] + extra["wall_seconds"]
+    if base.get("incomplete_note") and extra.get("complete", True):
+        out["complete"] = True
+        out["incomplete_note"] = ("T=100 did not finish in the first command and was run by the "
+                                  "second on a quieter machine")
+    return out
+
+
 def load_trials() -> dict[str, dict[str, Any] | None]:
-    """suite -> its committed sweep, or None when the file is not committed."""
+    """suite -> its committed sweep (merged with :data:`EXTRA`), or None when not committed."""
     from ...lib import results
 
     out: dict[str, dict[str, Any] | None] = {}
@@ -29,6 +52,13 @@ def load_trials() -> dict[str, dict[str, Any] | None]:
             out[name] = results.load_json(path)
         except FileNotFoundError:
             out[name] = None
+        for extra in EXTRA.get(name, ()):
+            try:
+                more = results.load_json(extra)
+            except FileNotFoundError:
+                continue
+            if out[name] is not None:
+                out[name] = merge(out[name], more)
     return out
 
 
