@@ -140,6 +140,11 @@ def claim_long_range(f: Findings) -> list[str]:
     t = next(t for t in s["trials"] if t["task"]["T"] == T)
     missing_T = "" if s.get("complete", True) else (
         f" Longer sequences are not decided: {s.get('incomplete_note', 'the sweep is partial')}.")
+    failed = sorted({k for x in v.values() for k, ok in x.solved.items() if not ok})
+    if failed:
+        missing_T += (f" {' and '.join(failed)} not solving it is a training outcome within this "
+                      "budget — a plateau not shown to be a wall (no longer budget was run for "
+                      "any cell), not a limit of what the cell can represent.")
     return ["4 · The LSTM is better on long sequences",
             f"at equal H: {v['equal H'].sentence} At equal parameters: "
             f"{v['equal params'].sentence}{missing_T}", V.regime(s, t)]
