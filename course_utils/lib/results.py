@@ -27,8 +27,10 @@ MAKERS: dict[str, str] = {
         "--out results/sweeps/charlm_cpu.json",
     "charlm_best_cpu.json":
         "python benchmarks/charlm_bench.py --seconds 600 --out results/charlm_best_cpu.json",
-    "sweeps/counting_cpu.json":
-        "python -m course_utils sweep --suite counting --out results/sweeps/counting_cpu.json",
+    "sweeps/counting_cpu.json":  # retired (notebook 08 reads the trial_* files)
+        "python -m course_utils sweep --suite counting-old --out results/sweeps/counting_cpu.json",
+    "sweeps/trial_*_cpu.json":  # notebook 08's trials; <suite>: adding, copy, counting, series, charlm-size
+        "python -m course_utils sweep --suite <suite> --out results/sweeps/trial_<suite>_cpu.json",
     "gpu_*.json": "python -m course_utils bench --device cuda",
     "cpu_*.json": "python -m course_utils bench --device cpu",
 }

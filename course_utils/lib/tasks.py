@@ -162,3 +162,76 @@ def stock_windows(window: int = 20, train_fraction: float = 0.7) -> StockData:
                      torch.tensor(xs[:, test], dtype=torch.float32),
                      torch.tensor(ys[test], dtype=torch.float32),
                      persistence, mean_mse, dates[idx[test] + window])
+
+
+def stock_splits(window: int = 20, fractions: tuple[float, float] = (0.6, 0.2)) -> dict[str, Any]:
+    """GOOG windows (as :func:`stock_windows`) split chronologically into train / valid / test
+    (``fractions`` of the windows for train and valid, the rest test), standardised with the
+    training days' statistics only. Returns ``{"train": (x, y), "valid": (x, y), "test": (x, y),
+    "dates": {split: dates of targets}, "window": window}``; x (window, N, 2), y (N, 1)."""
+    import numpy as np
+    import torch
+
+    p = load_goog()
+    close = p["adj_close"].astype(np.float64)
+    feats = np.stack([np.diff(np.log(close)), np.log(p["high"] / p["low"])[1:]], axis=1)
+    dates = p["date"][1:]
+    n = len(feats) - window
+    a = int(n * fractions[0])
+    b = a + int(n * fractions[1])
+    mu, sd = feats[:a + window].mean(0), feats[:a + window].std(0)
+    z = (feats - mu) / sd  # (D-1, 2)
+    xs = np.stack([z[i:i + window] for i in range(n)], axis=1)  # (window, n, 2)
+    ys = z[np.arange(n) + window, 1][:, None]  # (n, 1)
+    out: dict[str, Any] = {"window": window, "dates": {}}
+    for name, sl in (("train", slice(0, a)), ("valid", slice(a, b)), ("test", slice(b, n))):
+        out[name] = (torch.tensor(xs[:, sl], dtype=torch.float32),
+                     torch.tensor(ys[sl], dtype=torch.float32))
+        out["dates"][name] = dates[np.arange(n)[sl] + window]
+    return out
+
+
+def series_baselines(data: dict[str, Any], spans: tuple[int, ...] = (2, 3, 5, 10, 20),
+                     alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0, 1000.0)) -> dict[str, Any]:
+    """The baselines a skeptic tries first on :func:`stock_splits`, each tuned on validation:
+    ``mean`` (0, the training mean), ``persistence`` (tomorrow's range = today's), ``ewma`` (an
+    exponentially weighted average of the window's ranges, span chosen on validation) and
+    ``ridge`` (ridge regression on all lags of both features, penalty chosen on validation).
+    Returns ``{name: {"valid": mse, "test": mse, "choice": ...}}``."""
+    import numpy as np
+
+    def xy(split: str) -> tuple[np.ndarray, np.ndarray]:
+        x, y = data[split]
+        return x.numpy().astype(np.float64), y.numpy()[:, 0].astype(np.float64)
+
+    def mse(pred: np.ndarray, split: str) -> float:
+        return float(np.mean((pred - xy(split)[1]) ** 2))
+
+    out: dict[str, Any] = {}
+    out["mean"] = {s: mse(np.zeros_like(xy(s)[1]), s) for s in ("valid", "test")} | {"choice": None}
+    out["persistence"] = {s: mse(xy(s)[0][-1, :, 1], s) for s in ("valid", "test")} | {"choice": None}
+
+    def ewma(x: np.ndarray, span: int) -> np.ndarray:
+        a = 2.0 / (span + 1.0)
+        w = (1 - a) ** np.arange(x.shape[0])[::-1]  # oldest .. newest
+        return (w[:, None] * x[:, :, 1]).sum(0) / w.sum()
+
+    span = min(spans, key=lambda s: mse(ewma(xy("valid")[0], s), "valid"))
+    out["ewma"] = {s: mse(ewma(xy(s)[0], span), s) for s in ("valid", "test")} | {"choice": span}
+
+    def flat(split: str) -> np.ndarray:
+        x = xy(split)[0]  # (window, N, 2)
+        return np.concatenate([x.transpose(1, 0, 2).reshape(x.shape[1], -1),
+                               np.ones((x.shape[1], 1))], axis=1)
+
+    A, y = flat("train"), xy("train")[1]
+
+    def ridge(alpha: float) -> np.ndarray:
+        reg = alpha * np.eye(A.shape[1])
+        reg[-1, -1] = 0.0  # no penalty on the intercept
+        return np.linalg.solve(A.T @ A + reg, A.T @ y)
+
+    alpha = min(alphas, key=lambda al: mse(flat("valid") @ ridge(al), "valid"))
+    w = ridge(alpha)
+    out["ridge"] = {s: mse(flat(s) @ w, s) for s in ("valid", "test")} | {"choice": alpha}
+    return out

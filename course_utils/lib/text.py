@@ -126,3 +126,27 @@ def compare_fingerprint(recorded: Mapping[str, Any] | None, corpus: Corpus | Non
             f"{recorded.get('valid_chars', '?')} characters; here Python {live['python']}: "
             f"{live['train_chars']} + {live['valid_chars']}): compare their figures with yours "
             "only roughly")
+
+
+def random_topic_subsets(topics: Mapping[str, str], shares: tuple[float, ...],
+                         seed: int) -> list[list[str]]:
+    """Disjoint *random* groups of topic names, group k holding at most (and close to)
+    ``shares[k]`` of the characters: topics are shuffled with ``seed`` and each goes to the first
+    group it still fits in; the topics that fit nowhere are not returned. Used by notebook 08's
+    data-size trial: random subsets, not the alphabetically first topics."""
+    if not shares or any(s <= 0 for s in shares) or sum(shares) > 1 + 1e-9:
+        raise ValueError(f"shares must be positive and sum to at most 1, got {shares}")
+    names = sorted(topics)
+    order = [names[i] for i in np.random.default_rng(seed).permutation(len(names))]
+    total = sum(len(topics[n]) for n in names)
+    groups: list[list[str]] = [[] for _ in shares]
+    room = [s * total for s in shares]
+    for name in order:
+        for k, r in enumerate(room):
+            if len(topics[name]) <= r:
+                groups[k].append(name)
+                room[k] -= len(topics[name])
+                break
+    if not all(groups):
+        raise ValueError(f"some share of {shares} is smaller than every topic")
+    return groups

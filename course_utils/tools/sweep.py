@@ -129,7 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         from .sweep_charlm import main as charlm_main
 
         return charlm_main(rest)
-    if chosen.suite == "counting":  # notebook 08's counting task (aⁿbⁿ): its own options
+    if chosen.suite in ("adding", "copy", "counting", "series", "charlm-size"):
+        from .sweep_trial import main as trial_main  # notebook 08's trials under the protocol
+
+        return trial_main(rest, suite=chosen.suite)
+    if chosen.suite == "counting-old":  # the retired counting sweep (no lr grid, no validation)
         from .sweep_counting import main as counting_main
 
         return counting_main(rest)
@@ -147,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--long-steps", type=int, default=2000, help="updates of the long LSTM runs")
     p.add_argument("--hidden", type=int, default=48, help="hidden size of the equal-H group")
     p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--suite", choices=("adding-copy", "distance", "charlm", "counting"),
+    p.add_argument("--suite", choices=("adding-copy", "distance", "charlm", "counting-old"),
                    default="adding-copy",
                    help="adding-copy: notebook 08's sweep (default); distance: notebook 02's "
                         "longer distance experiment; charlm: notebook 07's char-LM sweep "

@@ -1,4 +1,4 @@
-"""``python -m course_utils sweep --suite counting``: the plan and a quick run's JSON."""
+"""The retired counting sweep (``--suite counting-old``; ``--suite counting`` is now the trial)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ def test_plan_groups_and_equal_params() -> None:
 
 def test_quick_suite_writes_json(tmp_path) -> None:
     out = tmp_path / "counting.json"
-    assert sweep.main(["--suite", "counting", "--quick", "--no-progress", "--out", str(out)]) == 0
+    assert sweep.main(["--suite", "counting-old", "--quick", "--no-progress", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
-    assert data["command"].startswith("python -m course_utils sweep --suite counting")
+    assert data["command"].startswith("python -m course_utils sweep --suite counting")  # the old one
     assert {r["config"]["cell"] for r in data["runs"]} == {"lstm", "gru"}
     assert all(r["group"] == "main" and r["evals"] for r in data["runs"])

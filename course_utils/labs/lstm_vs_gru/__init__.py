@@ -1,14 +1,20 @@
-"""Notebook 08 (LSTM vs GRU): the folklore put to the test, one measurement per claim.
+"""Notebook 08 (LSTM vs GRU): the folklore put to a fair trial, one verdict per claim.
 
-One lab, four rooms (the notebook imports them all through this package as ``ex``):
+The notebook imports everything through this package as ``ex``:
 
-* :mod:`.speed` — the CPU speed micro-benchmark (oneDNN on and off) and the summary of the
-  committed adding/copy sweep (:mod:`course_utils.tools.sweep`);
-* :mod:`.ledger` — :class:`Evidence` and claims 1-7;
-* :mod:`.counting` — the aⁿbⁿ counting task (claim 9; ``sweep --suite counting``);
-* :mod:`.sources` — the sources' other claims (memory, expressiveness, larger datasets,
-  Transformers), the full ledger, the sources' comparison table rebuilt from measurements,
-  and "when to choose which".
+* :mod:`.trials` and :mod:`.charlm_size` — the tasks run under the trial protocol of
+  :mod:`course_utils.lib.protocol` (adding, copy, counting, the GOOG series, the char-LM data-size
+  question), swept by ``python -m course_utils sweep --suite …`` (:mod:`course_utils.tools.sweep_trial`);
+* :mod:`.verdicts` — the verdicts read from the committed ``results/sweeps/trial_*_cpu.json``;
+* :mod:`.trial_ledger` and :mod:`.trial_choose` — the claims ledger, the comparison and literature
+  tables and "when to choose which", generated from those verdicts;
+* :mod:`.speed` and :mod:`.sources` — the live speed and activation-memory measurements;
+* :mod:`.counting` — the aⁿbⁿ task.
+
+Retired: :mod:`.ledger`, :mod:`.choose`, and the old-sweep readers of :mod:`.speed` /
+:mod:`.sources` (``claims_ledger``, ``comparison_table``, ``when_to_choose``) read the old
+``adding_copy_cpu.json`` / ``counting_cpu.json`` sweeps (one learning rate, selection on the
+reported metric); the notebook no longer draws verdicts from them.
 
 Run records are read with :mod:`course_utils.lib.runs` (re-exported for the notebook's ``ex.``
 calls); activation memory with :mod:`course_utils.lib.memory`; predictions with
@@ -37,9 +43,11 @@ from ...lib.runs import (  # noqa: F401
     updates_to,
 )
 from .answers import (  # noqa: F401, E402
+    NO_GUESS,
     counting_answer,
     memory_answer,
     race_answer,
+    say,
     solved_answer,
     speed_answer,
 )
@@ -85,4 +93,34 @@ from .speed import (  # noqa: F401
     speed_reading,
     speed_table,
     summarise,
+)
+from .trial_choose import COMPARISON_HEADERS as TRIAL_COMPARISON_HEADERS  # noqa: F401, E402
+from .trial_choose import (  # noqa: F401, E402
+    LITERATURE,
+    LITERATURE_HEADERS,
+    literature_table,
+)
+from .trial_choose import comparison_table as trial_comparison_table  # noqa: F401, E402
+from .trial_choose import when_to_choose as trial_when_to_choose  # noqa: F401, E402
+from .trial_ledger import LEDGER_HEADERS as TRIAL_LEDGER_HEADERS  # noqa: F401, E402
+from .trial_ledger import Findings  # noqa: F401, E402
+from .trial_ledger import claims_ledger as trial_ledger  # noqa: F401, E402
+from .verdicts import (  # noqa: F401, E402
+    FILES,
+    ahead,
+    arm_names,
+    brief,
+    cell_verdicts,
+    charlm_verdicts,
+    chosen_lr_table,
+    convergence_verdict,
+    epochs_of,
+    load_trials,
+    missing,
+    regime,
+    scores,
+    series_verdicts,
+    stopped_early,
+    summary_line,
+    threshold_times,
 )

@@ -57,3 +57,17 @@ def counting_answer(counting: dict[str, dict[str, Any]]) -> str:
         beyond[cell] = sum(x > n for x, n in lims) > len(lims) / 2
     return ("both" if all(beyond.values()) else "neither" if not any(beyond.values())
             else next(c for c, v in beyond.items() if v))
+
+
+NO_GUESS = "no prediction"  # the first option of every question: Run All records no guess
+
+
+def say(guess: Any, measured: str, why: str = "") -> str:
+    """:func:`~course_utils.lib.predict.reveal`, except that an untouched question (its value
+    still :data:`NO_GUESS`) says "no prediction recorded" instead of claiming a choice."""
+    from ...lib.predict import reveal
+
+    if guess.value == NO_GUESS:
+        return (f"No prediction recorded (pick one above before running the measurement); the "
+                f"measurement says {measured!r}." + (f" {why}" if why else ""))
+    return reveal(guess, measured, why)
