@@ -183,6 +183,6 @@ def when_to_choose(f: Findings) -> list[str]:
                    f"**A short real series** — row 12: a cell beat the {s['baseline']} baseline.")
     out.append("**Not decided here**: rows 6 and 7 (tanh RNN, forget bias) were not re-run under "
                "the protocol; the copy task was not solved by any cell within the budget; "
-               "GPUs (notebook 11); stacked, bidirectional and large models; Transformers "
+               "GPUs (the GPU notebook, gpu_comparison); stacked, bidirectional and large models; Transformers "
                "(notebook 10).")
     return ["- " + b for b in out]

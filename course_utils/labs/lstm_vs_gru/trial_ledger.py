@@ -101,7 +101,7 @@ def claim_speed(f: Findings) -> list[str]:
             f"PyTorch's defaults the GRU was {words} (GRU/LSTM time {min(on):.2f}–{max(on):.2f}); "
             f"with oneDNN off {words_off} ({min(off):.2f}–{max(off):.2f})",
             f"{f.cpu}, one thread, forward + backward, T = 50, B = 32–64, H = "
-            + ", ".join(map(str, Hs)) + "; GPU: notebook 11"]
+            + ", ".join(map(str, Hs)) + "; GPU: the gpu_comparison notebook"]
 
 
 def claim_accuracy(f: Findings) -> list[str]:
@@ -206,7 +206,7 @@ def claim_memory(f: Findings) -> list[str]:
         f"{g['gpu']} GRU/LSTM {min(g['ratios']):.2f}–{max(g['ratios']):.2f}" for g in f.gpu_memory))
     sizes = ", ".join(f"LSTM H={r['H']} (GRU {r['H_gru']})" for r in m)
     return [claim, text + gpu, f"CPU, exact byte count: T={m[0]['T']}, B={m[0]['B']}, "
-            f"I={m[0]['I']}, {sizes}; GPU: notebook 11"]
+            f"I={m[0]['I']}, {sizes}; GPU: the gpu_comparison notebook"]
 
 
 def claim_expressive(f: Findings) -> list[str]:
