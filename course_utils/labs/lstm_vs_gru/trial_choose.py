@@ -59,7 +59,7 @@ def literature_table(f: Findings) -> list[list[str]]:
         elif which == "lr":
             mine = _lr_note(f)
         else:
-            mine = "not measured (no translation task here; notebook 10 is attention)"
+            mine = "not measured (no translation task here; attention is not yet in the course)"
         rows.append([study, task, finding, mine])
     return rows
 
@@ -183,6 +183,6 @@ def when_to_choose(f: Findings) -> list[str]:
                    f"**A short real series** — row 12: a cell beat the {s['baseline']} baseline.")
     out.append("**Not decided here**: rows 6 and 7 (tanh RNN, forget bias) were not re-run under "
                "the protocol; the copy task was not solved by any cell within the budget; "
-               "GPUs (the GPU notebook, gpu_comparison); stacked, bidirectional and large models; Transformers "
-               "(notebook 10).")
+               "GPUs (the GPU notebook, gpu_comparison); stacked, bidirectional and large models; "
+               "Transformers (not yet in the course).")
     return ["- " + b for b in out]

@@ -261,7 +261,7 @@ def claim_series(f: Findings) -> list[str]:
 
 
 TRANSFORMERS = ["11 · Transformers replaced both; RNNs still fit small models and time series",
-                "stated, not measured (no attention model here; notebook 10)", "—"]
+                "stated, not measured (no attention model in the course yet)", "—"]
 
 
 def claims_ledger(f: Findings) -> list[list[str]]:
