@@ -182,3 +182,25 @@ def test_every_seed_has_a_tie_and_a_near_midpoint(seed) -> None:
     near, ties = _razor_pairs()
     pairs = {c.args for c in SPECS[0].cases(seed)}
     assert pairs & set(near) and pairs & set(ties)
+
+
+def test_notebook_08_context_defines_what_trial_verdict_needs_as_the_protocol_does():
+    """The grader runs only the grader-context cell (its sandbox has no course_utils): the
+    verdict codes and median_interval defined there must be the protocol's."""
+    import json
+    from pathlib import Path
+
+    from course_utils.lib import protocol
+
+    nb = json.loads((Path(__file__).resolve().parents[2] / "solutions" / "08_lstm_vs_gru.ipynb")
+                    .read_text())
+    ctx = [c for c in nb["cells"] if "grader-context" in (c["metadata"].get("tags") or [])]
+    assert len(ctx) == 1
+    ns: dict = {}
+    exec("".join(ctx[0]["source"]), ns)  # noqa: S102 - the course's own cell
+    for name in ("NOT_DECIDED", "NO_DIFFERENCE", "A_BETTER", "B_BETTER"):
+        assert ns[name] == getattr(protocol, name)
+    rng = np.random.default_rng(3)
+    for v in (rng.normal(size=5), rng.exponential(size=7), np.full(5, 0.25)):
+        got, want = ns["median_interval"](v), protocol.median_interval(v)
+        assert (got.median, got.low, got.high) == (want.median, want.low, want.high)

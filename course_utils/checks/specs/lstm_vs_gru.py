@@ -492,4 +492,4 @@ SPECS.append(
     Spec(id="trial_verdict", title="the protocol's verdict from two sets of seed results",
          notebook="08_lstm_vs_gru", arg_names=TV_ARGS, output=Int("verdict"),
          make_cases=_tv_cases, reference=_tv_ref, mistakes=TV_MISTAKES, points=1,
-         diagnose=_tv_diagnose))
+         diagnose=_tv_diagnose, sandbox_modules=("scipy",)))
