@@ -157,14 +157,39 @@ def test_memory_is_capped_for_the_whole_sandbox_where_cgroups_can_be_made():
 
     if not cgroups_available():
         pytest.skip("no control groups here: the documented bound is RLIMIT_NPROC x RLIMIT_AS")
-    cell = ("import os, time\ndef double(a):\n    r, w = os.pipe()\n    pids = []\n"
-            "    for _ in range(4):\n        pid = os.fork()\n        if pid == 0:\n"
-            "            try:\n                b = bytearray(200 << 20)\n"
-            "                b[::4096] = b'x' * len(b[::4096])\n"
-            "                os.write(w, b'1')\n                time.sleep(3)\n"
-            "            finally:\n                os._exit(0)\n        pids.append(pid)\n"
-            "    for pid in pids:\n        os.waitpid(pid, 0)\n    os.close(w)\n"
-            "    return len(os.read(r, 100))\n")
+    # Each child holds its 200 MB until the parent lets go, so "held at once" does not depend on
+    # how the children happen to be scheduled on a loaded machine.
+    cell = (
+        "import os, select, time\n"
+        "def double(a):\n"
+        "    r, w = os.pipe()\n"
+        "    release_r, release_w = os.pipe()\n"
+        "    pids = []\n"
+        "    for k in range(4):\n"
+        "        pid = os.fork()\n"
+        "        if pid == 0:\n"
+        "            try:\n"
+        "                os.close(release_w)\n"
+        "                b = bytearray(200 << 20)\n"
+        "                b[::4096] = b'x' * len(b[::4096])\n"
+        "                os.write(w, bytes([k]))\n"
+        "                os.read(release_r, 1)\n"
+        "            finally:\n"
+        "                os._exit(0)\n"
+        "        pids.append(pid)\n"
+        "    os.close(w)\n"
+        "    reported, gone, deadline = set(), set(), time.time() + 20\n"
+        "    while len(reported | gone) < 4 and time.time() < deadline:\n"
+        "        if select.select([r], [], [], 0.05)[0]:\n"
+        "            reported |= {pids[k] for k in os.read(r, 16)}\n"
+        "        for pid in set(pids) - gone:\n"
+        "            if os.waitpid(pid, os.WNOHANG)[0]:\n"
+        "                gone.add(pid)\n"
+        "    held = len(reported - gone)\n"
+        "    os.close(release_w)\n"
+        "    for pid in set(pids) - gone:\n"
+        "        os.waitpid(pid, 0)\n"
+        "    return held\n")
     job, npz = _job(cell)
     out = sandbox.run(job, npz, sandbox.Limits(timeout=30, memory_mb=512))
     case = out.exercises["double"].cases
