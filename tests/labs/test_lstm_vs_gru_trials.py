@@ -99,3 +99,18 @@ def test_gated_verdicts_need_a_tanh_rnn_arm() -> None:
     no_rnn = dict(s["trials"][0], arms={k: v for k, v in s["trials"][0]["arms"].items()
                                         if not k.startswith("RNN")})
     assert V.rnn_name(no_rnn) is None and V.gated_verdicts(s, no_rnn, 0.1) == {}
+
+
+def test_ledger_row_6_reads_the_tanh_rnn_arm() -> None:
+    from course_utils.labs.lstm_vs_gru.trial_ledger import Findings, claim_gated
+
+    trials = V.load_trials()
+    f = Findings(trials, speed=[], param_ratio=0.75, h_lstm=48, h_gru=56)
+    g = f.gated()
+    assert sorted(g) == sorted(t["task"]["T"] for t in trials["adding"]["trials"])
+    row = claim_gated(f)
+    assert row[0].startswith("6 ·") and "not decided here" not in row[1]
+    assert all(f"T={T}: LSTM vs RNN {g[T]['LSTM vs RNN'].short}" in row[1] for T in g)
+    assert "RNN H=" in row[2] and "lr from {0.001, 0.003, 0.01, 0.03}" in row[2]
+    bare = {**trials, "adding": None}
+    assert "not decided here" in claim_gated(Findings(bare, [], 0.75, 48, 56))[1]
