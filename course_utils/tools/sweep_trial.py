@@ -9,9 +9,11 @@ LSTM-vs-GRU trials under the protocol of :mod:`course_utils.lib.protocol`.
     python -m course_utils sweep --suite adding --quick --out /tmp/trial.json   # seconds
 
 Every suite runs three arms (LSTM-H, GRU-H, and a GRU with the LSTM's total parameter count,
-head included) over the same learning-rate grid, seeds and budget; the JSON records the grid, the
-seeds, the budget, the learning rate chosen per arm on validation, every run's evaluations, the
-command, the machine and a note that the machine was shared (timings are noisy).
+head included) over the same learning-rate grid, seeds and budget (the adding suite adds a fourth,
+a plain tanh RNN with the LSTM's total parameter count, and a grid of four rates up to 3e-2;
+``--jobs 2`` runs its lengths in two processes); the JSON records the grid, the seeds, the
+budget, the learning rate chosen per arm on validation, every run's evaluations, the command, the
+machine and a note that the machine was shared (timings are noisy).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ NOTE = ("shared machine, timings noisy: one torch thread per run on 2 CPU cores 
 # suite -> defaults: lengths / fractions, hidden, updates, eval_every, lr grid, select seeds
 DEFAULTS: dict[str, dict[str, Any]] = {
     "adding": dict(values=(10, 30, 100), hidden=24, updates=1200, eval_every=100,
-                   lrs=(1e-3, 3e-3, 1e-2), select=None),
+                   lrs=(1e-3, 3e-3, 1e-2, 3e-2), select=None, rnn=True),
     "copy": dict(values=(10,), hidden=24, updates=1200, eval_every=100, lrs=(3e-3, 1e-2, 3e-2),
                  select=None),
     "counting": dict(values=(20,), hidden=10, updates=1500, eval_every=250,
@@ -55,7 +57,7 @@ def build(suite: str, value: Any, hidden: int, quick: bool) -> tuple[dict[str, A
 
     if suite in ("adding", "copy"):
         io = (2, 1) if suite == "adding" else (tasks.COPY_CLASSES, tasks.COPY_CLASSES)
-        arms = TR.arms(*io, hidden, TR.net_factory(*io))
+        arms = TR.arms(*io, hidden, TR.net_factory(*io), rnn=DEFAULTS[suite].get("rnn", False))
         fit = TR.synthetic_fit(suite, int(value), n_valid=64 if quick else 500,
                                n_test=64 if quick else 1000, eval_every=5 if quick else 100)
         base = tasks.ADDING_BASELINE_MSE if suite == "adding" else tasks.copy_baseline(int(value))
@@ -95,6 +97,8 @@ def main(argv: list[str] | None = None, suite: str | None = None) -> int:
                    "(counting), window (series) or training fractions (charlm-size)")
     p.add_argument("--updates", type=int, help="the budget in updates (same for every arm)")
     p.add_argument("--hidden", type=int, help="the LSTM's hidden size (and the equal-H GRU's)")
+    p.add_argument("--jobs", type=int, default=1, help="processes, one value (T, ...) each "
+                   "(each run still uses one torch thread)")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     if args.suite is None:
@@ -113,23 +117,47 @@ def main(argv: list[str] | None = None, suite: str | None = None) -> int:
     higher = args.suite == "counting"
     budget = P.Budget(updates=updates)
     start = time.perf_counter()
-    trials = []
-    for value in values:
-        value = int(value) if args.suite != "charlm-size" else float(value)
-        arms, fit, task = build(args.suite, value, hidden, args.quick)
-        trial = P.Trial(arms, d["lrs"], seeds, budget, higher_is_better=higher,
-                        select_seeds=select)
+    values = [int(v) if args.suite != "charlm-size" else float(v) for v in values]
+    jobs = (args.suite, hidden, args.quick, seeds, budget, higher, select, not args.no_progress)
+    done: dict[Any, dict[str, Any]] = {}
 
-        def count(f: Any) -> int:
-            return sum(q.numel() for q in f().parameters())
-        records = P.run_trial(trial, fit, progress=not args.no_progress)
-        trials.append({"task": task, "arms": _arms_meta(arms, count),
-                       "chosen_lr": P.choose_lrs(records, trial), "records": records})
-        print(f"{args.suite} {value}: {len(records)} runs, "
+    def finish(value: Any, trial: dict[str, Any]) -> None:
+        done[value] = trial
+        print(f"{args.suite} {value}: {len(trial['records'])} runs, "
               f"{time.perf_counter() - start:.0f} s so far", flush=True)
-        _write(args, argv, d, seeds, select, updates, higher, start, trials,
-               complete=len(trials) == len(values))
+        _write(args, argv, d, seeds, select, updates, higher, start,
+               [done[v] for v in values if v in done], complete=len(done) == len(values))
+
+    if args.jobs > 1 and len(values) > 1:  # one value per process, longest (last) first
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(min(args.jobs, len(values))) as pool:
+            futures = {pool.submit(_one, v, *jobs): v for v in reversed(values)}
+            for fut in as_completed(futures):
+                finish(futures[fut], fut.result())
+    else:
+        for value in values:
+            finish(value, _one(value, *jobs))
     return 0
+
+
+def _one(value: Any, suite: str, hidden: int, quick: bool, seeds: tuple, budget: Any,
+         higher: bool, select: Any, progress: bool) -> dict[str, Any]:
+    """One trial (every arm, lr and seed) of ``suite`` at ``value``, as its JSON entry."""
+    import torch
+
+    from ..lib import protocol as P
+
+    torch.set_num_threads(1)
+    arms, fit, task = build(suite, value, hidden, quick)
+    trial = P.Trial(arms, DEFAULTS[suite]["lrs"], seeds, budget, higher_is_better=higher,
+                    select_seeds=select)
+
+    def count(f: Any) -> int:
+        return sum(q.numel() for q in f().parameters())
+    records = P.run_trial(trial, fit, progress=progress)
+    return {"task": task, "arms": _arms_meta(arms, count),
+            "chosen_lr": P.choose_lrs(records, trial), "records": records}
 
 
 def _write(args: Any, argv: list[str], d: dict[str, Any], seeds: tuple, select: Any, updates: int,

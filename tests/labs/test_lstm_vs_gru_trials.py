@@ -87,14 +87,30 @@ def test_ahead_reads_the_winner() -> None:
     assert V.ahead(v) in ("LSTM ahead", "GRU ahead", "no difference detected", "not decided")
 
 
-def test_merge_appends_trials_of_the_same_protocol_only() -> None:
-    base = {"lrs": [1, 2, 3], "seeds": [0], "select_seeds": [0], "budget": {"updates": 5},
-            "higher_is_better": False, "command": "a", "wall_seconds": 1.0, "complete": False,
-            "incomplete_note": "T=100 missing", "trials": [{"task": {"T": 10}}]}
-    extra = dict(base, command="b", complete=True, trials=[{"task": {"T": 100}}, {"task": {"T": 10}}])
-    extra.pop("incomplete_note")
-    m = V.merge(base, extra)
-    assert [t["task"]["T"] for t in m["trials"]] == [10, 100] and m["complete"] is True
-    assert m["command"] == "a ; b" and m["wall_seconds"] == 2.0
-    with pytest.raises(ValueError, match="lrs"):
-        V.merge(base, dict(extra, lrs=[9, 8, 7]))
+def test_gated_verdicts_need_a_tanh_rnn_arm() -> None:
+    s = V.load_trials()["adding"]
+    assert s is not None and s.get("complete", True)
+    for t in s["trials"]:
+        assert V.rnn_name(t) is not None
+        g = V.gated_verdicts(s, t, tasks.ADDING_BASELINE_MSE / 10)
+        assert set(g) == {"LSTM vs RNN", "GRU vs RNN"}
+        assert all(V.rnn_name(t) in v.sentence for v in g.values())
+        assert V.arm_names(t)[2].startswith("GRU")  # the RNN's "=params" is not the GRU's
+    no_rnn = dict(s["trials"][0], arms={k: v for k, v in s["trials"][0]["arms"].items()
+                                        if not k.startswith("RNN")})
+    assert V.rnn_name(no_rnn) is None and V.gated_verdicts(s, no_rnn, 0.1) == {}
+
+
+def test_ledger_row_6_reads_the_tanh_rnn_arm() -> None:
+    from course_utils.labs.lstm_vs_gru.trial_ledger import Findings, claim_gated
+
+    trials = V.load_trials()
+    f = Findings(trials, speed=[], param_ratio=0.75, h_lstm=48, h_gru=56)
+    g = f.gated()
+    assert sorted(g) == sorted(t["task"]["T"] for t in trials["adding"]["trials"])
+    row = claim_gated(f)
+    assert row[0].startswith("6 ·") and "not decided here" not in row[1]
+    assert all(f"T={T}: LSTM vs RNN {g[T]['LSTM vs RNN'].short}" in row[1] for T in g)
+    assert "RNN H=" in row[2] and "lr from {0.001, 0.003, 0.01, 0.03}" in row[2]
+    bare = {**trials, "adding": None}
+    assert "not decided here" in claim_gated(Findings(bare, [], 0.75, 48, 56))[1]

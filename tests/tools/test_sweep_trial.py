@@ -29,3 +29,19 @@ def test_quick_trial_writes_protocol_json(tmp_path, suite) -> None:
     assert len(t["records"]) == 3 * len(data["lrs"]) * len(data["seeds"])
     assert {e["update"] for r in t["records"] for e in r["evals"]} <= set(range(11))
     assert all({"valid", "test"} <= set(r["evals"][-1]) for r in t["records"])
+
+
+def test_quick_adding_has_a_tanh_rnn_arm_and_runs_lengths_in_processes(tmp_path) -> None:
+    out = tmp_path / "adding.json"
+    assert sweep.main(["--suite", "adding", "--quick", "--no-progress", "--jobs", "2",
+                       "--values", "4", "6", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["complete"] is True and [t["task"]["T"] for t in data["trials"]] == [4, 6]
+    assert data["lrs"] == [1e-3, 3e-3, 1e-2, 3e-2]  # brackets the earlier grid's top rate
+    for t in data["trials"]:
+        names = list(t["arms"])
+        assert [t["arms"][n]["cell"] for n in names] == ["lstm", "gru", "gru", "rnn"]
+        lstm, rnn = t["arms"][names[0]], t["arms"][names[3]]
+        assert names[3].startswith("RNN") and "=params" in names[3]
+        assert abs(rnn["params"] - lstm["params"]) <= rnn["hidden"] + 1  # closest total count
+        assert len(t["records"]) == 4 * len(data["lrs"]) * len(data["seeds"])

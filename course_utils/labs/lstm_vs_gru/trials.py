@@ -37,12 +37,18 @@ def equal_total_hidden(cell: str, input_size: int, output_size: int, target: int
 
 
 def arms(input_size: int, output_size: int, hidden: int,
-         factory: Callable[[str, int], Callable[[], Any]]) -> dict[str, Callable[[], Any]]:
-    """The three arms: LSTM-H, GRU-H (equal hidden size) and GRU at the LSTM's total count."""
+         factory: Callable[[str, int], Callable[[], Any]],
+         rnn: bool = False) -> dict[str, Callable[[], Any]]:
+    """The three arms: LSTM-H, GRU-H (equal hidden size) and GRU at the LSTM's total count; with
+    ``rnn`` a fourth, a plain tanh RNN at the LSTM's total count (head included)."""
     target = total_params("lstm", input_size, hidden, output_size)
     h_eq = equal_total_hidden("gru", input_size, output_size, target)
-    return {f"LSTM H={hidden}": factory("lstm", hidden), f"GRU H={hidden}": factory("gru", hidden),
-            f"GRU H={h_eq} (=params)": factory("gru", h_eq)}
+    out = {f"LSTM H={hidden}": factory("lstm", hidden), f"GRU H={hidden}": factory("gru", hidden),
+           f"GRU H={h_eq} (=params)": factory("gru", h_eq)}
+    if rnn:
+        h_rnn = equal_total_hidden("rnn", input_size, output_size, target)
+        out[f"RNN H={h_rnn} (=params)"] = factory("rnn", h_rnn)
+    return out
 
 
 def net_factory(input_size: int, output_size: int) -> Callable[[str, int], Callable[[], Any]]:

@@ -19,31 +19,8 @@ FILES = {"adding": "sweeps/trial_adding_cpu.json", "copy": "sweeps/trial_copy_cp
          "charlm-size": "sweeps/trial_charlm_size_cpu.json"}
 
 
-# a later run of the same suite at other lengths (same grid, seeds, budget) joins the main file
-EXTRA = {"adding": ("sweeps/trial_adding_T100_cpu.json",)}
-
-
-def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``extra``'s trials appended, when both ran the same protocol (learning-rate
-    grid, seeds, selection seeds, budget); the commands and wall times are kept side by side."""
-    keys = ("lrs", "seeds", "select_seeds", "budget", "higher_is_better")
-    if any(base[k] != extra[k] for k in keys):
-        raise ValueError("the two sweeps did not run the same protocol: " + ", ".join(
-            k for k in keys if base[k] != extra[k]))
-    have = {str(t["task"]) for t in base["trials"]}
-    out = dict(base, trials=base["trials"] + [t for t in extra["trials"]
-                                              if str(t["task"]) not in have])
-    out["command"] = f"{base['command']} ; {extra['command']}"
-    out["wall_seconds"] = base["wall_seconds"] + extra["wall_seconds"]
-    if base.get("incomplete_note") and extra.get("complete", True):
-        out["complete"] = True
-        out["incomplete_note"] = ("T=100 did not finish in the first command and was run by the "
-                                  "second on a quieter machine")
-    return out
-
-
 def load_trials() -> dict[str, dict[str, Any] | None]:
-    """suite -> its committed sweep (merged with :data:`EXTRA`), or None when not committed."""
+    """suite -> its committed sweep, or None when not committed."""
     from ...lib import results
 
     out: dict[str, dict[str, Any] | None] = {}
@@ -52,13 +29,6 @@ def load_trials() -> dict[str, dict[str, Any] | None]:
             out[name] = results.load_json(path)
         except FileNotFoundError:
             out[name] = None
-        for extra in EXTRA.get(name, ()):
-            try:
-                more = results.load_json(extra)
-            except FileNotFoundError:
-                continue
-            if out[name] is not None:
-                out[name] = merge(out[name], more)
     return out
 
 
@@ -72,9 +42,29 @@ def arm_names(t: dict[str, Any]) -> tuple[str, str, str]:
     """(LSTM-H, GRU-H, GRU at the LSTM's total parameter count) of a trial."""
     names = list(t["arms"])
     lstm = next(n for n in names if n.startswith("LSTM"))
-    gru_p = next(n for n in names if "=params" in n)
+    gru_p = next(n for n in names if n.startswith("GRU") and "=params" in n)
     gru_h = next(n for n in names if n.startswith("GRU") and n != gru_p)
     return lstm, gru_h, gru_p
+
+
+def rnn_name(t: dict[str, Any]) -> str | None:
+    """The tanh-RNN arm at the LSTM's total parameter count, or None where the trial has none."""
+    return next((n for n in t["arms"] if n.startswith("RNN")), None)
+
+
+def gated_verdicts(sweep: dict[str, Any], t: dict[str, Any], solved_threshold: float,
+                   metric: str = "test MSE", with_regime: bool = False) -> dict[str, P.Verdict]:
+    """Claim 6 at equal total parameters: "LSTM beats the tanh RNN" and "GRU beats the tanh RNN"
+    (the GRU at the LSTM's count); {} when the trial ran no tanh-RNN arm."""
+    rnn = rnn_name(t)
+    if rnn is None:
+        return {}
+    lstm, _, gru_p = arm_names(t)
+    sc = scores(sweep, t)
+    b = P.Budget(**sweep["budget"])
+    return {name: P.verdict(sc, arm, rnn, b, solved_threshold, sweep["higher_is_better"],
+                            metric, regime=regime(sweep, t, b) if with_regime else "")
+            for name, arm in (("LSTM vs RNN", lstm), ("GRU vs RNN", gru_p))}
 
 
 def _trial(sweep: dict[str, Any], t: dict[str, Any], budget: P.Budget | None = None) -> P.Trial:
