@@ -36,8 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
 VARIANTS = {
     "sigmoid": {
-        "correct": "    return 1.0 / (1.0 + np.exp(-a))",
+        "correct": "    e = np.exp(-np.abs(a))\n    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
         "stub": STUB,
+        "overflowing": "    return 1.0 / (1.0 + np.exp(-a))",
         "sign error": "    return 1.0 / (1.0 + np.exp(a))",
         "tanh": "    return np.tanh(a)",
     },
