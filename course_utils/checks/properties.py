@@ -56,6 +56,21 @@ def never_updated(c_n: np.ndarray, c0: np.ndarray, exp_c: np.ndarray) -> str | N
     return None
 
 
+def state_mistake(h_n: np.ndarray, c_n: np.ndarray, c0: Any, exp_h: np.ndarray,
+                  exp_c: np.ndarray) -> tuple[str, str] | None:
+    """(mistake name, message) when the returned final states are (h_n, c_n) swapped or the cell
+    state was never updated; None otherwise (or when their shapes are already wrong)."""
+    if h_n.shape != exp_h.shape or c_n.shape != exp_c.shape:
+        return None
+    text = swapped_states(h_n, c_n, exp_h, exp_c)
+    if text:
+        return "(h_n, c_n) swapped", text
+    text = never_updated(c_n, np.asarray(c0), exp_c)
+    if text:
+        return "the cell state never updated", text
+    return None
+
+
 def row_sums_text(p: np.ndarray) -> str | None:
     """Probabilities along the last axis that do not sum to 1 per row, said precisely."""
     if p.ndim < 1 or not np.all(np.isfinite(p)):

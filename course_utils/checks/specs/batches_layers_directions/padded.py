@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ...properties import aliased_steps, both_orders, never_updated, swapped_states
+from ...properties import aliased_steps, both_orders, state_mistake
 from ...recurrent import random_params, rng_for, sigmoid, torch_module
 from ...spec import Case, Mistake, Spec
 from ..lstm import CELL_MISTAKES
@@ -248,14 +248,7 @@ def recognise(got: dict[str, Any], exp: dict[str, Any], x, lengths, h0, c0, *par
         text = aliased_steps(out, e_out)
         if text:
             return "the same buffer at every step (aliasing)", text
-    if h_n.shape == e_h.shape and c_n.shape == e_c.shape:
-        text = swapped_states(h_n, c_n, e_h, e_c)
-        if text:
-            return "(h_n, c_n) swapped", text
-        text = never_updated(c_n, np.asarray(c0), e_c)
-        if text:
-            return "the cell state never updated", text
-    return None
+    return state_mistake(h_n, c_n, c0, e_h, e_c)
 
 
 def explain_error(error: str, x, lengths, h0, *rest) -> str | None:

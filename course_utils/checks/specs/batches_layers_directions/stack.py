@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ...properties import aliased_steps, both_orders, never_updated, swapped_states
+from ...properties import aliased_steps, both_orders, state_mistake
 from ...recurrent import random_params, rng_for, sigmoid, unroll
 from ...spec import Case, Mistake, Spec
 from ..lstm import CELL_MISTAKES, SEQ_MISTAKES
@@ -253,14 +253,7 @@ def recognise(got: dict[str, Any], exp: dict[str, Any], x, h0, c0, params, num_l
         text = aliased_steps(out, e_out)
         if text:
             return "the same buffer at every step (aliasing)", text
-    if h_n.shape == e_h.shape and c_n.shape == e_c.shape:
-        text = swapped_states(h_n, c_n, e_h, e_c)
-        if text:
-            return "(h_n, c_n) swapped", text
-        text = never_updated(c_n, np.asarray(c0), e_c)
-        if text:
-            return "the cell state never updated", text
-    return None
+    return state_mistake(h_n, c_n, c0, e_h, e_c)
 
 
 STACK_SPEC = Spec(
