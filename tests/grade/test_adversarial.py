@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grade import layout
 from tests.grade.grade_fixtures import (
     CELL_OK,
     FWD_ALONE,
@@ -170,20 +169,12 @@ def _cleanup() -> None:
             pass
 
 
-pytestmark = pytest.mark.skipif(layout.bwrap_path() is None,
-                                reason="bubblewrap is not installed (apt-get install bubblewrap)")
+pytestmark = users.grading_marks()
 
 
 @pytest.fixture(scope="module", params=["grader", "ordinary user"])
 def batch(request, tmp_path_factory):
-    prefix: tuple[str, ...] = ()
-    if request.param == "ordinary user":
-        prefix, why = users.as_user()
-        if prefix is None:
-            pytest.skip(f"cannot grade as an ordinary user here: {why}")
-        base = users.user_dir()
-    else:
-        base = tmp_path_factory.mktemp("adv")
+    prefix, base = users.grading_base(request.param, tmp_path_factory, "adv")
     out = base / "out"
     subs = make_class(base, out)
     backup = Path(f"/tmp/course-backup-{TAG}")  # a second copy of the course, as on a real host

@@ -18,7 +18,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from course_utils.grade import layout
 from tests.grade.grade_fixtures import code, grade, notebook, record, rows, users, write
 
 NB = "09_gpu_comparison"
@@ -90,20 +89,12 @@ def _entry(out, name: str, exercise: str = "lstm_forward_hoisted") -> dict:
     return next(e for e in rec["exercises"] if e["id"] == exercise)
 
 
-pytestmark = pytest.mark.skipif(layout.bwrap_path() is None,
-                                reason="bubblewrap is not installed (apt-get install bubblewrap)")
+pytestmark = users.grading_marks()
 
 
 @pytest.fixture(scope="module", params=["grader", "ordinary user"])
 def graded(request, tmp_path_factory):
-    prefix: tuple[str, ...] = ()
-    if request.param == "ordinary user":
-        prefix, why = users.as_user()
-        if prefix is None:
-            pytest.skip(f"cannot grade as an ordinary user here: {why}")
-        base = users.user_dir()
-    else:
-        base = tmp_path_factory.mktemp("fused")
+    prefix, base = users.grading_base(request.param, tmp_path_factory, "fused")
     for name, cell in {**CHEATS, **FULL}.items():
         write(base / "subs" / name / f"{NB}.ipynb", _nb(cell))
     if prefix:

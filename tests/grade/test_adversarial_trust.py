@@ -26,7 +26,6 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grade import layout
 from tests.grade.grade_fixtures import (
     CELL_OK,
     FWD_ALONE,
@@ -163,20 +162,12 @@ def submissions() -> dict[str, dict]:
     }
 
 
-pytestmark = pytest.mark.skipif(layout.bwrap_path() is None,
-                                reason="bubblewrap is not installed (apt-get install bubblewrap)")
+pytestmark = users.grading_marks()
 
 
 @pytest.fixture(scope="module", params=["grader", "ordinary user"])
 def batch(request, tmp_path_factory):
-    prefix: tuple[str, ...] = ()
-    if request.param == "ordinary user":
-        prefix, why = users.as_user()
-        if prefix is None:
-            pytest.skip(f"cannot grade as an ordinary user here: {why}")
-        base = users.user_dir()
-    else:
-        base = tmp_path_factory.mktemp("trust")
+    prefix, base = users.grading_base(request.param, tmp_path_factory, "trust")
     subs, out, host_tmp = base / "subs", base / "out", base / "host-tmp"
     for sid, nb in submissions().items():
         write(subs / sid, nb)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grade import layout
 from tests.grade.grade_fixtures import (
     CELL_OK,
     FWD_ALONE,
@@ -131,21 +130,13 @@ def _subs(out: Path) -> dict[str, object]:
 SUBS = list(_subs(Path("/x")))
 
 
-pytestmark = pytest.mark.skipif(layout.bwrap_path() is None,
-                                reason="bubblewrap is not installed (apt-get install bubblewrap)")
+pytestmark = users.grading_marks()
 
 
 @pytest.fixture(scope="module", params=["grader", "ordinary user"])
 def batch(request, tmp_path_factory):
     """The whole class graded once by the test's own user (root in CI), once by an ordinary one."""
-    prefix: tuple[str, ...] = ()
-    if request.param == "ordinary user":
-        prefix, why = users.as_user()
-        if prefix is None:
-            pytest.skip(f"cannot grade as an ordinary user here: {why}")
-        base = users.user_dir()
-    else:
-        base = tmp_path_factory.mktemp("grade")
+    prefix, base = users.grading_base(request.param, tmp_path_factory, "grade")
     subs, out = base / "subs", base / "out"
     for name, nb in _subs(out).items():
         write(subs / f"{name}" / "01_rnn_basics.ipynb", nb)

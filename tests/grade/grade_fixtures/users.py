@@ -78,6 +78,34 @@ def user_dir() -> Path:
     return path
 
 
+def grading_marks() -> list:
+    """A module that grades as the test's user and as the ordinary one: skipped without
+    bubblewrap, and in one pytest-xdist group (``make unit`` runs ``--dist loadgroup``) so that
+    two such modules never grade as the same ordinary user at once — run side by side, one
+    batch lost records of the other's."""
+    import pytest
+
+    from course_utils.grade import layout
+
+    return [pytest.mark.skipif(layout.bwrap_path() is None,
+                               reason="bubblewrap is not installed (apt-get install bubblewrap)"),
+            pytest.mark.xdist_group("grading-as-an-ordinary-user")]
+
+
+def grading_base(who: str, tmp_path_factory, name: str) -> tuple[tuple[str, ...], Path]:
+    """For a fixture parametrised over ``who`` in ("grader", "ordinary user"): the argv prefix
+    that runs the grader as that user and a fresh folder it owns (skips the test where no
+    ordinary user can be made)."""
+    import pytest
+
+    if who != "ordinary user":
+        return (), tmp_path_factory.mktemp(name)
+    prefix, why = as_user()
+    if prefix is None:
+        pytest.skip(f"cannot grade as an ordinary user here: {why}")
+    return prefix, user_dir()
+
+
 def chown_tree(path: Path) -> None:
     uid = pwd.getpwnam(USER).pw_uid
     for p in [path, *path.rglob("*")]:
