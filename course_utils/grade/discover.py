@@ -173,6 +173,12 @@ def identify(nb: dict[str, Any] | None, filename: str, notebooks: dict[str, list
     stem = Path(filename.split("#")[0]).stem
     if stem in notebooks:
         return stem
+    # A renumbered notebook (09_gpu_comparison became 11_gpu_comparison) keeps its slug.
+    slug = re.match(r"\d+_(\w+)", stem)
+    if slug:
+        hits = [n for n in notebooks if n.split("_", 1)[-1] == slug.group(1)]
+        if len(hits) == 1:
+            return hits[0]
     prefix = re.match(r"(\d+)_", stem)
     if prefix:
         hits = [n for n in notebooks if n.startswith(prefix.group(0))]

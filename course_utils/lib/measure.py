@@ -5,7 +5,7 @@
         t = time_call(lambda: model(x), warmup=2, repeats=15, device="cpu")
     t.median_ms, t.iqr_ms, t.min_ms          # milliseconds
 
-Timing rules (the ones notebook 09 teaches): warm up first (allocation, kernel selection); on
+Timing rules (the ones notebook 11 teaches): warm up first (allocation, kernel selection); on
 CUDA bracket every call with CUDA events and read them after one synchronisation (CUDA work is
 asynchronous); report the median and the inter-quartile range, and the minimum, which is the
 estimate least disturbed by other jobs. ``torch.utils.benchmark.Timer`` times *blocks* of calls

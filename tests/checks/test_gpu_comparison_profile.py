@@ -246,7 +246,7 @@ def test_the_notebooks_op_sets_are_the_specs():
 
     from course_utils.checks.specs.gpu_comparison import profile
 
-    nb = Path(__file__).resolve().parents[2] / "solutions" / "09_gpu_comparison.ipynb"
+    nb = Path(__file__).resolve().parents[2] / "solutions" / "11_gpu_comparison.ipynb"
     cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
     ctx = ["".join(c["source"]) for c in cells
            if "grader-context" in c.get("metadata", {}).get("tags", [])]

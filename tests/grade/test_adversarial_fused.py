@@ -20,7 +20,7 @@ import torch
 
 from tests.grade.grade_fixtures import code, grade, notebook, record, rows, users, write
 
-NB = "09_gpu_comparison"
+NB = "11_gpu_comparison"
 SIG = "def lstm_forward_hoisted(x, h0, c0, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):\n"
 NN_LSTM = SIG + '''    lstm = torch.nn.LSTM(x.shape[2], h0.shape[1]).to(x.dtype)
     with torch.no_grad():

@@ -1,4 +1,4 @@
-"""course_utils.labs.gpu_comparison: notebook 09's ledger rows judge only what a bench run
+"""course_utils.labs.gpu_comparison: notebook 11's ledger rows judge only what a bench run
 measured, and its figures draw from a bench result (the committed CPU quick run)."""
 
 from __future__ import annotations
@@ -203,5 +203,5 @@ def test_readme_promises_no_gpu_data_that_is_not_committed() -> None:
         assert committed or promise not in readme, promise
     for denial in ("none committed", "no gpu results have been committed"):
         assert not committed or denial not in readme, denial
-    nb = (root / "solutions" / "09_gpu_comparison.ipynb").read_text(encoding="utf-8").lower()
+    nb = (root / "solutions" / "11_gpu_comparison.ipynb").read_text(encoding="utf-8").lower()
     assert "far steadier" not in nb and "none committed" not in nb

@@ -80,7 +80,7 @@ def test_speed_verdict_branches(sweep_evidence) -> None:
                                             "at H = 128, not at H = 48")
     ev.speed = [dict(r, gru_mkldnn_s=2.0, gru_native_s=1.2) for r in ev.speed]
     assert " — no faster" in ex.claim_speed(ev)[2]
-    assert ex.claim_speed(ev)[2].endswith("(GPU: see notebook 09)")
+    assert ex.claim_speed(ev)[2].endswith("(GPU: see notebook 11)")
     ev.speed[1]["gru_native_s"] = 0.8
     assert " — the GRU faster at H = 128, slower at H = 48" in ex.claim_speed(ev)[2]
 

@@ -91,7 +91,7 @@ def when_to_choose(ev: Evidence, ledger: list[list[str]], cpu: str) -> list[str]
     speed_regime = (f"{cpu}, 1 thread, T = 50, B = 32–64, H = "
                     + ", ".join(str(r["H"]) for r in ev.speed))
     v2, v4, v6, v8, v9, v10 = (_v(ledger, n) for n in (2, 4, 6, 8, 9, 10))
-    v2 = v2.removesuffix(" (GPU: see notebook 09)")
+    v2 = v2.removesuffix(" (GPU: see notebook 11)")
     c0 = next(iter(ev.counting.values())) if ev.counting else {}
     out = [f"**Any gated cell over a tanh RNN** once dependencies span more than a few steps — "
            f"row 6: {v6} ({adding})." if v6.startswith("holds") else
@@ -124,8 +124,8 @@ def when_to_choose(ev: Evidence, ledger: list[list[str]], cpu: str) -> list[str]
     out.append("**A short, noisy real series: either** — row 3 (GOOG daily ranges, H = 32, 300 "
                "updates, 2 seeds): the cells were indistinguishable." if "GOOG: indist" in
                _v(ledger, 3) else f"**A short real series** — row 3: {_v(ledger, 3)}.")
-    gpu = ("committed GPU results (notebook 09)" if ev.gpu_memory else
-           "any GPU (no `results/gpu_*.json` is committed; notebook 09 measures them)")
+    gpu = ("committed GPU results (notebook 11)" if ev.gpu_memory else
+           "any GPU (no `results/gpu_*.json` is committed; notebook 11 measures them)")
     out.append(f"**Not measured by this course**: speed and memory on {gpu}; stacked and "
                "bidirectional layers; budgets beyond a few thousand updates and corpora beyond "
                "notebook 07's; hyperparameters tuned per cell (Greff et al. 2017 found the "

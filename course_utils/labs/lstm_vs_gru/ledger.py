@@ -108,7 +108,7 @@ def claim_speed(ev: Evidence) -> list[str]:
     else:
         verdict = (f"depends on the size and the backend: GRU faster at {_at(s_on['faster'])}, "
                    f"not at {_at(s_on['on par'] + s_on['slower'])}")
-    return ["2 · GRU trains faster / is cheaper", measure, verdict + " (GPU: see notebook 09)"]
+    return ["2 · GRU trains faster / is cheaper", measure, verdict + " (GPU: see notebook 11)"]
 
 
 def claim_accuracy(ev: Evidence) -> list[str]:

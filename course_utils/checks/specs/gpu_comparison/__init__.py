@@ -221,7 +221,7 @@ MISTAKES = [
 SPECS = [
     Spec(id="lstm_forward_hoisted",
          title="peephole LSTM forward in PyTorch with the input GEMM hoisted",
-         notebook="09_gpu_comparison", arg_names=ARGS, output=("output", ("h_n", "c_n")),
+         notebook="11_gpu_comparison", arg_names=ARGS, output=("output", ("h_n", "c_n")),
          make_cases=make_cases, reference=ref_lstm_forward_hoisted, mistakes=MISTAKES,
          time_axis={"output": 0}, initial_state=("h0", "c0"), points=3,
          sandbox_modules=("torch",), check_types=check_dtypes, probe=probe_hoisted),

@@ -191,7 +191,7 @@ def _units_hint(got: dict[str, Any], expected: dict[str, Any], brief: bool) -> s
 
 
 SPEC = Spec(id="time_shares", title="where the wall time went, from a profiler table",
-            notebook="09_gpu_comparison", arg_names=("ops", "wall_ms"),
+            notebook="11_gpu_comparison", arg_names=("ops", "wall_ms"),
             output={k: k for k in KEYS}, make_cases=make_cases, reference=ref_time_shares,
             mistakes=MISTAKES, rtol=1e-6, atol=1e-9, points=2, check_types=check_floats,
             diagnose=_units_hint)
