@@ -129,6 +129,13 @@ def nll_log2(logits, roll, mask):
     return float(per[mask].mean())
 
 
+def nll_log10(logits, roll, mask):
+    p = 1 / (1 + np.exp(-np.clip(logits, -700, 700)))
+    with np.errstate(divide="ignore"):
+        ll = roll * np.log10(p) + (1 - roll) * np.log10(1 - p)
+    return float(-ll.sum(-1)[mask].mean())
+
+
 def nll_sign(logits, roll, mask):
     per = (np.logaddexp(0, logits) - roll * logits).sum(-1)
     return float(-per[mask].mean())
@@ -217,6 +224,7 @@ EXPECTED = {
     nll_mask_zero_mean_all: "padding zeroed but divided by every position",
     nll_sum_frames: "the sum over frames instead of the mean",
     nll_log2: "bits instead of nats",
+    nll_log10: "a base-10 log",
     nll_sign: "the log-likelihood instead of its negative",
     nll_swapped_target: "targets flipped (1 - y)",
     nll_mask_per_key: "the mean over the 88 keys instead of their sum",
