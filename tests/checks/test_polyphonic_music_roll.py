@@ -378,3 +378,11 @@ def test_the_error_hint_names_no_reason_that_the_input_does_not_show():
     result = check_piano_roll(refuses_everything)
     assert result.mistake == "a ValueError on a valid input"
     assert "as given" not in result.message and "exactly on A0" not in result.message
+
+
+def test_an_untouched_stub_is_not_implemented_yet_on_every_case():
+    def piano_roll(frames, tonic):
+        raise NotImplementedError()
+
+    result = check_piano_roll(piano_roll)
+    assert not result.passed and result.message.startswith("not implemented yet")
