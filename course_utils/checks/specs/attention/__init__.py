@@ -2,5 +2,6 @@
 (additive), ``scaled_dot_product_attention`` (dot_product) and ``beam_search`` (beam)."""
 
 from .additive import SPEC as ADDITIVE_ATTENTION
+from .dot_product import SPEC as SCALED_DOT_PRODUCT_ATTENTION
 
-SPECS = [ADDITIVE_ATTENTION]
+SPECS = [ADDITIVE_ATTENTION, SCALED_DOT_PRODUCT_ATTENTION]

@@ -74,7 +74,9 @@ def weights_reading(w: np.ndarray, exp_w: np.ndarray, allowed: np.ndarray, axis:
     if leak.any() and sums:
         n = int(leak.sum())
         return ("masked positions not excluded", f"{n} weight(s) on excluded positions are not "
-                f"0 (the weights sum to 1 over {across}): the mask is not applied, or applied "
-                "by multiplying the scores (a score of 0 still gets weight) — set the excluded "
-                "scores to -inf (or a large negative number) before the softmax")
+                f"0 (the weights sum to 1 over {across}): the mask does not reach them — not "
+                "applied, applied by multiplying the scores (a score of 0 still gets weight), "
+                "or a slice with every position masked (the softmax then spreads over all of "
+                "them) — set the excluded scores to -inf (or a large negative number) before "
+                "the softmax")
     return None
