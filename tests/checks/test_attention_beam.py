@@ -58,8 +58,8 @@ def beam_numpy(step_fn, start, end, beam_width, max_len):
         if not prefixes_next:
             break
         prefixes, scores = prefixes_next, np.array(scores_next)
-    best = max(done, key=lambda d: (d[0], [-x for x in d[1]]) if False else d[0])
-    ties = [d for d in done if d[0] == best[0]]
+    top = max(d[0] for d in done)
+    ties = [d for d in done if d[0] == top]
     score, seq = min(ties, key=lambda d: d[1])
     return [int(x) for x in seq], score
 
@@ -347,3 +347,216 @@ def start_not_in_prefix(step_fn, start, end, beam_width, max_len):
             break
     tokens, score = min(finished, key=lambda c: (-c[1], c[0]))
     return list(tokens), score
+
+
+# (learner's function, the name the checker must give — or None: raised, and the message must
+# hold the phrase that names the rule it broke)
+WRONG = [
+    (per_beam_top_k, "greedy search, or the beam filled hypothesis by hypothesis", None),
+    (k_greedy_searches, "k independent greedy searches", None),
+    (greedy_always, "greedy search, or the beam filled hypothesis by hypothesis", None),
+    (last_beam_best, "the best of the last beam returned instead of the best finished hypothesis",
+     None),
+    (finished_keep_slots, "the best of the last beam returned instead of the best finished "
+     "hypothesis", None),
+    (length_normalised, "length-normalised scores", None),
+    (multiplies_probabilities, "probabilities multiplied (underflow)", None),
+    (drops_end_token, "the end token dropped from the answer", None),
+    (keeps_start_token, "the start token included in the answer", None),
+    (ties_by_insertion_order, "ties broken the other way", None),
+    (last_step_log_prob, "the log-prob of the last token only", None),
+    (one_step_short, "one token short of max_len", None),
+    (stops_at_first_finished, "stopped at the first finished hypothesis", None),
+    (argsort_ascending, "the k WORST expansions kept", None),
+    (tokens_as_array, "a type the notebook states", "tokens.tolist()"),
+    (extends_finished, None, "a finished hypothesis is set aside and never extended"),
+    (one_step_long, None, "one step too many?"),
+    (exhaustive_enumeration, None, "scoring every possible sequence is exhaustive search"),
+    (start_not_in_prefix, None, "a prefix starts with the start token"),
+]
+
+
+@pytest.mark.parametrize("fn,name,phrase", WRONG, ids=[f.__name__ for f, _, _ in WRONG])
+def test_wrong_implementations_fail_named_or_located(fn, name, phrase):
+    for seed in (None, 7):
+        result = run_spec(SPEC, fn, seed)
+        assert not result.passed
+        if name is not None:
+            assert result.mistake == name, result.message
+        if phrase is not None:
+            assert phrase in result.message, result.message
+        assert "[case V=" in result.message
+
+
+def test_named_or_said_by_the_step_function():
+    """Every wrong implementation is named: by the catalogue, or by the step function's own
+    error, which states the rule broken (extending a finished hypothesis, one step too many,
+    enumerating every sequence, a prefix without the start token)."""
+    assert sum(name is not None for _, name, _ in WRONG) >= 0.7 * len(WRONG)
+
+
+def test_numpy_integers_in_the_list_are_accepted():
+    assert run_spec(SPEC, numpy_ints).passed
+
+
+def test_wrong_types_are_said():
+    def as_tuple(*args):
+        tokens, score = beam_sorted(*args)
+        return tuple(tokens), score
+
+    def score_array(*args):
+        tokens, score = beam_sorted(*args)
+        return tokens, np.array(score)
+
+    def float_tokens(*args):
+        tokens, score = beam_sorted(*args)
+        return [float(t) for t in tokens], score
+
+    assert "return a list of ints (list(tokens))" in run_spec(SPEC, as_tuple).message
+    assert "log_prob is a ndarray of shape ()" in run_spec(SPEC, score_array).message
+    assert "tokens should be a list of ints, but it holds a float" in \
+        run_spec(SPEC, float_tokens).message
+
+
+def test_returning_a_worse_finished_hypothesis_is_said():
+    def worst_finished(step_fn, start, end, beam_width, max_len):
+        """Returns the WORST finished hypothesis (max/min mixed up: no catalogue entry)."""
+        beam, finished = [((start,), 0.0)], []
+        for _ in range(max_len):
+            cands = sorted(((p + (t,), s + float(lp)) for p, s in beam
+                            for t, lp in enumerate(step_fn(p))), key=lambda c: (-c[1], c[0]))
+            beam = []
+            for p, s in cands[:beam_width]:
+                (finished if p[-1] == end or len(p) > max_len else beam).append((p, s))
+            if not beam:
+                break
+        p, s = min(finished, key=lambda c: c[1])
+        return list(p[1:]), s
+
+    result = run_spec(SPEC, worst_finished)   # here the same answer as greedy search's: both said
+    assert not result.passed and "returns the BEST finished one" in result.message
+
+
+def test_the_readings_of_an_answer_outside_the_catalogue():
+    from course_utils.checks.specs.attention.beam import recognise
+    from course_utils.checks.specs.attention.search import all_sequences
+
+    case = SPEC.cases()[2]                               # nothing pruned: every path is known
+    args, _ = case.inputs()
+    step_fn, start, end, width, max_len = args
+    tokens, score = SPEC.reference(*args)
+    exp = {"tokens": np.array(tokens, float), "log_prob": np.array(score)}
+    outs = {tuple(m.fn(*case.inputs()[0])[0]) for m in SPEC.mistakes}
+    other = next((list(p[1:]), s) for p, s in sorted(all_sequences(step_fn.raw, start, end,
+                                                                    max_len), key=lambda c: -c[1])
+                 if list(p[1:]) != tokens and tuple(p[1:]) not in outs)
+
+    def said(toks, lp):
+        got = {"tokens": np.array(toks, float), "log_prob": np.array(lp)}
+        return recognise(got, exp, *case.inputs()[0])
+
+    name, text = said(*other)
+    assert name == "a worse hypothesis than the beam's" and f"{other[1]:.4g}" in text
+    name, text = said(other[0], other[1] + 1.0)
+    assert name == "log_prob not the returned tokens' own"
+    assert said(tokens + [end], score)[0] == "not a hypothesis of the search"
+
+
+# --------------------------------------------------------------------------- the cases
+@pytest.mark.parametrize("seed", [0, 7])
+def test_cases_have_their_properties(seed):
+    from course_utils.checks.specs.attention.search import beam_search, exhaustive_search, sequence_log_prob
+
+    for case in SPEC.cases(seed):
+        (step_fn, start, end, width, max_len), _ = case.inputs()
+        tokens, score = SPEC.reference(step_fn, start, end, width, max_len)
+        assert sequence_log_prob(step_fn.raw, start, end, max_len, tokens) == score
+        greedy = beam_search(step_fn.raw, start, end, 1, max_len)
+        if "greedy < beam < exhaustive" in case.label:
+            best = exhaustive_search(step_fn.raw, start, end, max_len)
+            assert greedy[1] < score < best[1]
+        if "beam_width=1" in case.label:
+            assert (tokens, score) == greedy == greedy_always(step_fn.raw, start, end, 1, max_len)
+        if width >= step_fn.V ** max_len:             # exhaustive: the reference checks it too
+            assert (tokens, score) == exhaustive_search(step_fn.raw, start, end, max_len)
+        if "a tie" in case.label:
+            assert run_spec(SPEC, ties_by_insertion_order, seed).mistake == \
+                "ties broken the other way"
+        if "bigram" in case.label:
+            assert len(tokens) == max_len and score < -745
+        assert step_fn.calls == 0                      # the reference used raw, uncounted
+
+
+def test_step_function_guards_and_counts():
+    (step_fn, start, end, width, max_len), _ = SPEC.cases()[0].inputs()
+    first = step_fn((start,))
+    assert first.shape == (step_fn.V,) and np.isclose(np.exp(first).sum(), 1.0)
+    first[:] = 0                                       # the learner may scribble on it
+    assert not np.allclose(step_fn([start]), 0)        # a list prefix is fine, a fresh array
+    with pytest.raises(TypeError, match="tuple of ints"):
+        step_fn((float(start),))
+    with pytest.raises(ValueError, match="never extended"):
+        step_fn((start, end))
+    for _ in range(step_fn.budget - step_fn.calls):
+        step_fn((start,))
+    with pytest.raises(RuntimeError, match="exhaustive search"):
+        step_fn((start,))
+
+
+# --------------------------------------------------------------------------- the grader
+BEAM_CELL = '''def beam_search(step_fn, start, end, beam_width, max_len):
+    beam, finished = [((start,), 0.0)], []
+    for _ in range(max_len):
+        cands = sorted(((p + (t,), s + float(lp)) for p, s in beam
+                        for t, lp in enumerate(step_fn(p))), key=lambda c: (-c[1], c[0]))
+        beam = []
+        for p, s in cands[:beam_width]:
+            (finished if p[-1] == end or len(p) > max_len else beam).append((p, s))
+        if not beam:
+            break
+    p, s = min(finished, key=lambda c: (-c[1], c[0]))
+    return list(p[1:]), s
+'''
+
+
+def _no_bwrap() -> bool:
+    from course_utils.grade import layout
+
+    return layout.bwrap_path() is None
+
+
+@pytest.mark.skipif(_no_bwrap(), reason="bubblewrap is not installed")
+def test_the_grader_rebuilds_the_step_functions_in_its_numpy_only_sandbox(tmp_path):
+    """The step functions cross into the sandbox as numpy source text: a right beam search gets
+    full marks on hidden cases, a greedy one is named, exhaustive search hits the budget; the two
+    attention exercises grade there too (numpy only: no torch in the sandbox)."""
+    import inspect
+    import json
+
+    from tests.checks.test_attention_additive import additive_einsum
+    from tests.checks.test_attention_sdpa import sdpa_inf
+    from tests.grade.grade_fixtures import code, grade, notebook, rows, write
+
+    def cell(fn, name):
+        return inspect.getsource(fn).replace(f"def {fn.__name__}(", f"def {name}(")
+
+    greedy = BEAM_CELL.replace("cands[:beam_width]", "cands[:1]")
+    exhaustive = "import numpy as np\n\n\n" + inspect.getsource(exhaustive_enumeration).replace(
+        "def exhaustive_enumeration", "def beam_search")
+    subs = tmp_path / "subs"
+    attention = [code(cell(additive_einsum, "additive_attention"), "additive_attention"),
+                 code(cell(sdpa_inf, "scaled_dot_product_attention"),
+                      "scaled_dot_product_attention")]
+    for name, beam in (("right", BEAM_CELL), ("greedy", greedy), ("exhaustive", exhaustive)):
+        write(subs / name / "10_attention.ipynb",
+              notebook(attention + [code(beam, "beam_search")]))
+    out = tmp_path / "out"
+    proc = grade(str(subs), "--out", str(out), "--seed", "99", "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = rows(out)
+    assert table["right/10_attention.ipynb"]["total"] == "6", table
+    assert float(table["greedy/10_attention.ipynb"]["beam_search"]) < 2     # partial credit
+    assert "greedy search" in table["greedy/10_attention.ipynb"]["note"]
+    assert float(table["exhaustive/10_attention.ipynb"]["beam_search"]) < 2
+    assert "RuntimeError" in table["exhaustive/10_attention.ipynb"]["note"]
+    assert json.dumps(table)

@@ -128,7 +128,8 @@ GREEDY_WHY = ("your answer is the one that greedy search, or a beam filled hypot
               "hypothesis, finds: the beam keeps the beam_width best expansions of ALL its "
               "hypotheses at every step, sorted by score — not only the single best one, and not "
               "the first k of a list built hypothesis by hypothesis (each one's own best tokens, "
-              "unsorted), which mostly follows the greedy path too")
+              "unsorted), which mostly follows the greedy path too; and if your search does "
+              "keep k hypotheses, check that it returns the BEST finished one")
 LAST = "the best of the last beam returned instead of the best finished hypothesis"
 LAST_WHY = ("hypotheses that ended earlier are set aside, not forgotten — nor left in the beam, "
             "where better hypotheses push them out before their descendants fall below them: "
