@@ -145,7 +145,7 @@ WRONG = [
     (no_max_subtraction, "no max-subtraction (overflow)"),
     (weights_transposed, "weights returned as (B, Tk, Tq)"),
     (values_are_keys, "the weights applied to the keys instead of the values"),
-    (padding_on_queries, None),                      # raises when Tq != Tk: the hint says why
+    (padding_on_queries, "the key padding mask applied to the queries"),  # raises if Tq != Tk
 ]
 
 

@@ -127,9 +127,36 @@ def recognise(got: dict, exp: dict, step_fn, start, end, beam_width, max_len):
             "survive, and a finished one takes one of those places")
 
 
+# What the step function's own errors (beam_cases.STEP_CLASS) show: (phrase of the error,
+# the mistake's name, a hint). The error text is shown for public cases only, so hidden cases
+# get the exception's type and line, never these names.
+STEP_ERRORS = (
+    ("already ended with the end token", "a finished hypothesis extended",
+     "test `prefix[-1] == end` before expanding a hypothesis: finished ones go to a separate "
+     "list"),
+    ("one step too many?", "one step past max_len",
+     "a hypothesis with max_len tokens after the start token is finished: expand at most "
+     "max_len times (for _ in range(max_len))"),
+    ("which beam search exists to avoid", "every sequence scored (exhaustive search)",
+     "expand only the beam_width hypotheses kept at each step"),
+    ("a prefix starts with the start token", "the start token missing from the prefix",
+     "begin with the beam [((start,), 0.0)] and extend prefixes by one token: prefix + (token,)"),
+    ("step_fn takes a prefix", "a prefix that is not a tuple of ints",
+     "keep prefixes as tuples of Python ints: prefix + (int(token),)"),
+)
+
+
+def explain_error(error: str, step_fn, start, end, beam_width, max_len
+                  ) -> tuple[str, str] | None:
+    for phrase, name, hint in STEP_ERRORS:
+        if phrase in error:
+            return hint, name
+    return None
+
+
 SPEC = Spec(id="beam_search", title="beam search over a step function (global top-k, summed "
             "log-probabilities, finished hypotheses set aside, ties to the smaller sequence): "
             "(tokens as a list of ints, log_prob as a float)", notebook="10_attention",
             arg_names=ARGS, output=(IntList("tokens"), "log_prob"), make_cases=make_cases,
             reference=ref_beam_search, mistakes=MISTAKES, rtol=1e-6, atol=1e-9, points=2,
-            check_types=check_types, recognise=recognise)
+            check_types=check_types, recognise=recognise, explain_error=explain_error)
