@@ -53,8 +53,12 @@ def ref_beam_search(step_fn, start: int, end: int, beam_width: int,
     return tokens, score
 
 
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}"
+
+
 def check_types(case: Case, value) -> str | tuple[str, str] | None:
-    """The notebook says: a list of ints and a Python float."""
+    """The notebook says: (tokens, log_prob), a list of ints and a Python float."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         return None
     tokens, log_prob = value
@@ -63,11 +67,14 @@ def check_types(case: Case, value) -> str | tuple[str, str] | None:
                 "notebook's decoding expects")
     if isinstance(tokens, tuple):
         return "tokens is a tuple: return a list of ints (list(tokens))"
+    if not isinstance(tokens, list):
+        return (f"the first part of the answer is {_a(type(tokens).__name__)}: return "
+                "(tokens, log_prob), tokens a list of ints and log_prob a float")
     if isinstance(log_prob, (bool, np.bool_)) or not isinstance(log_prob, (float, np.floating)):
         kind = type(log_prob).__name__
         if isinstance(log_prob, np.ndarray):
             kind += f" of shape {log_prob.shape}"
-        return f"log_prob is a {kind}: return a Python float (float(score))"
+        return f"log_prob is {_a(kind)}: return a Python float (float(score))"
     return None
 
 
@@ -102,7 +109,7 @@ def recognise(got: dict, exp: dict, step_fn, start, end, beam_width, max_len):
         return None
     if own is None:
         return ("not a hypothesis of the search", f"your tokens {_fmt(tokens)} are not a path "
-                f"of the search (a token outside 0..V-1, tokens after the end token {end}, or "
+                f"of the search (empty, a token outside 0..V-1, tokens after the end token {end}, or "
                 f"more than max_len = {max_len} tokens)")
     if tokens[-1] != end and len(tokens) < max_len:
         return ("an unfinished answer", f"your tokens {_fmt(tokens)} stop after {len(tokens)} "
