@@ -415,7 +415,7 @@ def test_wrong_types_are_said():
         return [float(t) for t in tokens], score
 
     assert "return a list of ints (list(tokens))" in run_spec(SPEC, as_tuple).message
-    assert "log_prob is an ndarray of shape ()" in run_spec(SPEC, score_array).message
+    assert "log_prob is a numpy array of shape ()" in run_spec(SPEC, score_array).message
     assert "tokens should be a list of ints, but it holds a float" in \
         run_spec(SPEC, float_tokens).message
 

@@ -71,10 +71,10 @@ def check_types(case: Case, value) -> str | tuple[str, str] | None:
         return (f"the first part of the answer is {_a(type(tokens).__name__)}: return "
                 "(tokens, log_prob), tokens a list of ints and log_prob a float")
     if isinstance(log_prob, (bool, np.bool_)) or not isinstance(log_prob, (float, np.floating)):
-        kind = type(log_prob).__name__
+        kind = _a(type(log_prob).__name__)
         if isinstance(log_prob, np.ndarray):
-            kind += f" of shape {log_prob.shape}"
-        return f"log_prob is {_a(kind)}: return a Python float (float(score))"
+            kind = f"a numpy array of shape {log_prob.shape}"
+        return f"log_prob is {kind}: return a Python float (float(score))"
     return None
 
 
