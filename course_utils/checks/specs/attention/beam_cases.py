@@ -139,13 +139,12 @@ def random_table(rng: np.random.Generator, V: int, start: int, end: int, max_len
     the end token's logit after t tokens."""
     table, level = {}, [(start,)]
     for depth in range(max_len):
-        nxt = []
-        for prefix in level:
-            z = rng.normal(0.0, spread, V)
-            z[end] += end_bias[depth] if depth < len(end_bias) else 0.0
-            table[prefix] = log_softmax(z)
-            nxt += [prefix + (t,) for t in range(V) if t != end]
-        level = nxt
+        z = rng.normal(0.0, spread, (len(level), V))                     # one row per prefix
+        z[:, end] += end_bias[depth] if depth < len(end_bias) else 0.0
+        z -= z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        table.update(zip(level, logp))
+        level = [prefix + (t,) for prefix in level for t in range(V) if t != end]
     return table
 
 

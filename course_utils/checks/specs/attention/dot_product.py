@@ -75,8 +75,9 @@ def make_case(seed: int, i: int) -> Case:
     if large:
         s = q @ k.transpose(0, 2, 1) / np.sqrt(d)
         allowed = _allowed(kwargs.get("key_padding_mask"), causal, B, Tq, Tk)
-        scale = np.sqrt(1000.0 / np.abs(np.where(allowed, s, 0.0)).max())
-        q, k = q * scale, k * scale                         # the largest |score| is 1000
+        top = s.flat[int(np.argmax(np.where(allowed, np.abs(s), -1.0)))]
+        scale = np.sqrt(1000.0 / abs(top))
+        q, k = q * scale * np.sign(top), k * scale          # the largest allowed score is +1000
         label += ", scores of about ±1000 (exp overflows unless the maximum is subtracted)"
     return Case(label, (q, k, v), kwargs, dims={"B": B})
 
