@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import numbers
 import os
 import sys
 import traceback
@@ -87,7 +88,8 @@ def call_safely(fn: Callable[..., Any], case: Case, arg_names: tuple[str, ...] =
 
 def _changed(old: Any, new: Any) -> bool:
     """Did the learner change this argument in place? numpy arrays and torch tensors, also
-    inside lists, tuples and dicts (a list of gradients, PyTorch-ordered parameter tuples)."""
+    inside lists, tuples and dicts (a list of gradients, PyTorch-ordered parameter tuples), and
+    the numbers held in a list or dict (``frame[i] += shift`` on a list of MIDI pitches)."""
     if isinstance(new, (list, tuple)) and isinstance(old, (list, tuple)):
         return len(new) != len(old) or any(_changed(o, n) for o, n in zip(old, new))
     if isinstance(new, dict) and isinstance(old, dict):
@@ -98,6 +100,10 @@ def _changed(old: Any, new: Any) -> bool:
         import torch
 
         return new.shape != old.shape or not torch.equal(new.detach().cpu(), old.detach().cpu())
+    if isinstance(old, numbers.Number) and not isinstance(old, np.ndarray):
+        if not isinstance(new, numbers.Number):
+            return True
+        return not (old == new or (old != old and new != new))  # NaN stays NaN
     return False
 
 

@@ -7,6 +7,7 @@ on the values its sandbox returns), so every message below reaches both.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -176,6 +177,78 @@ def _diagnosis(spec: Spec, got: Leaves, exp: Leaves, brief: bool) -> str | None:
     return spec.diagnose(dict(got), dict(exp), brief) or None
 
 
+def _error_hint(spec: Spec, case: Case, error: str) -> tuple[str | None, str | None]:
+    """The spec's hint for an exception and the mistake it names (``spec.explain_error``),
+    each None when there is none; never raises."""
+    if spec.explain_error is None:
+        return None, None
+    try:
+        args, kwargs = case.inputs()
+        hint = spec.explain_error(error, *args, **kwargs)
+    except Exception:  # noqa: BLE001 - no hint rather than a wrong one
+        return None, None
+    if isinstance(hint, tuple):
+        return hint[0], hint[1]
+    return hint or None, None
+
+
+_EXCEPTION_TYPE = re.compile(r"([A-Za-z_]\w*)(?=[:\s]|$)")
+
+
+def _mentions(text: str, words: tuple[str, ...]) -> bool:
+    """Whether the exception's own message (without the ``(in f, line n: ...)`` suffix that
+    :func:`~.calling.format_exception` adds) contains one of ``words`` as a whole word."""
+    cut = text.rfind(" (in ")
+    message = text[:cut] if cut > 0 else text
+    return any(re.search(rf"(?<![\w.]){re.escape(w)}(?!\w)", message) for w in words)
+
+
+def _judge_raise(spec: Spec, case: Case, outcome: Outcome,
+                 fail: Callable[..., CaseOutcome], passed: CaseOutcome) -> CaseOutcome:
+    """A case the function must refuse (``case.raises``): the right exception passes (with the
+    offending value named in its message, where the message is seen); a returned value fails,
+    under a catalogued mistake's name when one returns the same value."""
+    want = case.raises
+    if outcome.error is not None:
+        match = _EXCEPTION_TYPE.match(outcome.error)
+        kind = match.group(1) if match and not outcome.error.startswith("an exception") else None
+        if kind != want:
+            hint, name = _error_hint(spec, case, outcome.error)
+            text = (f"your function raised {outcome.error}, but this input calls for {want} "
+                    f"(`raise {want}(...)`)")
+            return fail(f"{text} — {hint}" if hint else text,
+                        name or f"the wrong exception, not {want}")
+        if case.group != "hidden" and case.raises_mentions \
+                and not _mentions(outcome.error, case.raises_mentions):
+            named = " or ".join(case.raises_mentions)
+            return fail(f"your function raised {outcome.error}: the right exception, but its "
+                        f"message does not name the offending value ({named}); say which value "
+                        f"it is, so the caller can find it", "the error message names no value")
+        return passed
+    if outcome.mutated:
+        names = ", ".join(f"`{n}`" for n in outcome.mutated)
+        return fail(f"your function modified its input {names} in place; the caller's inputs "
+                    "must stay unchanged", "modified an input in place")
+    text = f"your function returned a value, but this input calls for {want} (`raise {want}(...)`)"
+    try:
+        got = flatten(spec.output, outcome.value)
+    except StructureError:
+        return fail(text, f"no {want} raised")
+    for mistake in spec.mistakes:
+        try:
+            args, kwargs = case.inputs()
+            with quiet():
+                wrong = flatten(spec.output, mistake.fn(*args, **kwargs))
+                if not _all_same(got, wrong, spec.rtol, spec.atol):
+                    continue
+                if mistake.holds is not None and not mistake.holds(dict(got), *args, **kwargs):
+                    continue
+        except Exception:  # noqa: BLE001 - a mistake that raises here does not return this value
+            continue
+        return fail(f"looks like {mistake.name}: {mistake.explain} ({text})", mistake.name)
+    return fail(text, f"no {want} raised")
+
+
 def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
     """Verdict on one case. Plain data in, plain data out; never shows expected values."""
     batch = case.dims.get("B")
@@ -186,16 +259,14 @@ def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
 
     if outcome.not_implemented:
         return fail("not implemented yet")
+    if case.raises is not None:
+        return _judge_raise(spec, case, outcome, fail,
+                            CaseOutcome(case.shown_label(), case.group, True, batch=batch,
+                                        rank=rank))
     if outcome.error is not None:
-        hint = None
-        if spec.explain_error is not None:
-            try:
-                args, kwargs = case.inputs()
-                hint = spec.explain_error(outcome.error, *args, **kwargs)
-            except Exception:  # noqa: BLE001 - no hint rather than a wrong one
-                hint = None
+        hint, name = _error_hint(spec, case, outcome.error)
         text = f"your function raised {outcome.error}"
-        return fail(f"{text} — {hint}" if hint else text)
+        return fail(f"{text} — {hint}" if hint else text, name)
     if outcome.mutated:
         names = ", ".join(f"`{n}`" for n in outcome.mutated)
         return fail(f"your function modified its input {names} in place (e.g. `+=` or `[...] =` "

@@ -54,6 +54,12 @@ class Case:
     ``seed`` is the seed the case was generated from (set by :meth:`Spec.cases`); labels never
     contain it, and only public cases show it (:meth:`shown_label`), so a hidden seed cannot leak
     through a message.
+
+    ``raises`` marks a case whose inputs the function must refuse: the name of the exception it
+    must raise ("ValueError"); such a case has no expected value (the reference is not called)
+    and passes when that exception is raised. ``raises_mentions``: words (e.g. the offending
+    value) of which the exception's message must contain one, checked where the message is seen
+    (public cases; the grader never reads a hidden case's exception text).
     """
 
     label: str
@@ -63,6 +69,8 @@ class Case:
     source: str | None = None
     dims: dict[str, int] = field(default_factory=dict)
     seed: int | None = None
+    raises: str | None = None
+    raises_mentions: tuple[str, ...] = ()
     _expected: Any = field(default=None, repr=False)
 
     def shown_label(self) -> str:
@@ -158,8 +166,8 @@ class Spec:
     # clause of the message must be checked on ``got`` before it is returned.
     recognise: Callable[..., tuple[str, str] | None] | None = None
     # Optional naming of an exception from the case's inputs: explain_error(error text, *args,
-    # **kwargs) -> a hint (appended to the error) or None.
-    explain_error: Callable[..., str | None] | None = None
+    # **kwargs) -> a hint (appended to the error), or (hint, mistake name), or None.
+    explain_error: Callable[..., str | tuple[str, str] | None] | None = None
 
     def cases(self, seed: int | None = None) -> list[Case]:
         """The cases generated from ``seed`` (default: the public seed), each carrying it."""
@@ -170,6 +178,8 @@ class Spec:
         return cases
 
     def expected(self, case: Case) -> Any:
+        if case.raises is not None:
+            return None  # the function must raise: there is no value to expect
         if case._expected is None:
             args, kwargs = case.inputs()
             case._expected = self.reference(*args, **kwargs)

@@ -117,6 +117,8 @@ def hidden_message(spec: Any, case: Any, value: Any, mistake: str | None,
         m = next((m for m in spec.mistakes if m.name == mistake), None)
         if m is not None:
             return f"looks like {m.name}: {m.explain}"
+    if getattr(case, "raises", None) is not None:
+        return f"the function returned a value, but this input calls for {case.raises}"
     try:
         got = flatten(spec.output, value)
     except StructureError:
