@@ -3,7 +3,7 @@
     from course_utils.labs.polyphonic_music import data as D
     ch = D.load_chorales()          # parsed once (~1 min), then read from the cache
     ch.split("train")               # list of (T, 88) float32 arrays of 0/1, one per piece
-    ch.ids["valid"], ch.stats()     # piece ids per split, counts and lengths
+    ch.split_ids("valid"), ch.stats()  # piece ids per split; counts and lengths
 
 The recipe of Boulanger-Lewandowski, Bengio & Vincent (2012, "Modeling temporal dependencies in
 high-dimensional sequences", the JSB Chorales set that Chung et al. 2014 used): each chorale's four
@@ -15,7 +15,8 @@ it has Soprano, Alto, Tenor and Bass parts (by name; or exactly four parts); the
 ``music21``'s Krumhansl-Schmuckler estimate and the shift moves its tonic to C by the nearest
 interval (at most a tritone); dropped (:func:`select`): movements with instrumental interludes
 (over 30 % of frames without a voice), pieces whose roll equals an earlier one's (by piece id
-order), and other versions of a kept piece (``bwv112.5-sc`` beside ``bwv112.5``). The split is by a SHA-256 hash of the piece id: ~60 % train, 20 % valid,
+order), and other versions of a kept piece (``bwv112.5-sc`` beside ``bwv112.5``).
+The split is by a SHA-256 hash of the piece id: ~60 % train, 20 % valid,
 20 % test, fixed whatever the order of parsing. The encodings' licences are not open, so the data
 is cached outside the repository (``$XDG_CACHE_HOME/rnn-course`` or ``~/.cache/rnn-course``) and
 only the ids and a checksum are committed (``results/chorales/split.json``).
@@ -133,6 +134,24 @@ def parse_piece(path: str) -> dict[str, Any]:
     except ValueError as e:
         return {"id": pid, "drop": str(e)}
     return {"id": pid, "roll": roll, "tonic": int(key.tonic.pitchClass), "mode": str(key.mode)}
+
+
+def piece_frames(piece_id: str) -> tuple[list[list[int]], int, str]:
+    """(MIDI pitches per quarter-note frame in the original key, tonic pitch class, mode) of one
+    corpus piece, e.g. ``piece_frames("bwv10.7")``: the input of the notebook's ``piano_roll``."""
+    try:
+        from music21 import corpus
+    except ImportError as e:
+        raise ImportError(MISSING) from e
+    matches = [p for p in corpus_files() if Path(p).stem == piece_id]
+    if not matches:
+        raise ValueError(f"no corpus file for piece {piece_id!r}")
+    score = corpus.parse(matches[0])
+    parts = voice_parts(score)
+    if parts is None:
+        raise ValueError(f"{piece_id} is not a four-voice chorale")
+    key = score.analyze("key")
+    return grid_frames(parts), int(key.tonic.pitchClass), str(key.mode)
 
 
 # --------------------------------------------------------------------------- the set

@@ -20,6 +20,7 @@ stopping on validation (the protocol's best checkpoint).
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -151,10 +152,12 @@ def evaluate(net: Any, batches: Sequence[tuple[Any, Any]]) -> float:
 # --------------------------------------------------------------------------- one run
 def fit(factory: Any, lr: float, seed: int, budget: Any, data: dict[str, Any],
         recipe: str = "paper", eval_every: int = 50, mkldnn: bool = True,
-        batch: int = BATCH, progress: bool = False) -> list[dict[str, Any]]:
+        batch: int = BATCH, progress: bool = False, keep: list | None = None
+        ) -> list[dict[str, Any]]:
     """Train a fresh ``factory()`` for ``budget.updates`` updates; evaluate train / valid / test
     NLL every ``eval_every`` updates (and at update 0). ``seconds`` counts training updates only
-    (not evaluations). ``mkldnn=False`` turns oneDNN off for the run (``torch.backends.mkldnn``)."""
+    (not evaluations). ``mkldnn=False`` turns oneDNN off for the run (``torch.backends.mkldnn``).
+    ``keep``: a list that receives the trained net (its final weights)."""
     torch = _torch()
     from tqdm.auto import tqdm
 
@@ -176,9 +179,15 @@ def fit(factory: Any, lr: float, seed: int, budget: Any, data: dict[str, Any],
                       **{s: evaluate(net, data[s]) for s in ("train", "valid", "test")}})
 
     order: list[int] = []
-    with torch.backends.mkldnn.flags(enabled=mkldnn):
+    name = (arm_name(factory.cell, factory.hidden) if isinstance(factory, ChoraleNet)
+            else repr(factory))
+    with warnings.catch_warnings():  # torch warns about TF32 on Intel GPUs when flags change
+        warnings.filterwarnings("ignore", message="TF32 acceleration")
+        flags = torch.backends.mkldnn.flags(enabled=mkldnn)
+        flags.__enter__()
+    try:
         record(0)
-        for u in tqdm(range(1, updates + 1), desc=f"{factory!r} {recipe}", disable=not progress,
+        for u in tqdm(range(1, updates + 1), desc=f"{name} ({recipe})", disable=not progress,
                       leave=False):
             if len(order) < batch:
                 order += list(rng.permutation(len(train_rolls)))
@@ -190,8 +199,8 @@ def fit(factory: Any, lr: float, seed: int, budget: Any, data: dict[str, Any],
                     noise = [WEIGHT_NOISE * torch.randn_like(p) for p in params]
                     for p, n in zip(params, noise):
                         p.add_(n)
-            s, n = masked_nll(net(x), x, m)
-            loss = s / n
+            total, frames = masked_nll(net(x), x, m)
+            loss = total / frames  # mean NLL per real frame of the batch
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if recipe == "paper":
@@ -206,4 +215,23 @@ def fit(factory: Any, lr: float, seed: int, budget: Any, data: dict[str, Any],
                 break
             if u % eval_every == 0 or u == updates:
                 record(u)
+    finally:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="TF32 acceleration")
+            flags.__exit__(None, None, None)
+    if keep is not None:
+        keep.append(net)
     return evals
+
+
+def predict_numpy(net: Any, rolls: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(logits (T, B, 88) float64, roll (T, B, 88) float64, mask (T, B) bool) for ``rolls``
+    padded into one batch: the inputs of the notebook's ``frame_nll``."""
+    torch = _torch()
+    x, m = pad(rolls)
+    was = net.training
+    net.eval()
+    with torch.no_grad():
+        logits = net(x)
+    net.train(was)
+    return logits.double().numpy(), x.double().numpy(), m.numpy()
