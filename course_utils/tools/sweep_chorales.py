@@ -4,6 +4,10 @@ on the Bach chorales, under the trial protocol of :mod:`course_utils.lib.protoco
     python -m course_utils sweep --suite chorales --out results/chorales/replication_cpu.json
     python -m course_utils sweep --suite chorales --quick --out /tmp/chorales.json   # seconds
 
+On a shared machine two processes can split it: ``--recipes paper --out A``, ``--recipes adam
+--out B``, then ``--merge A B --out results/chorales/replication_cpu.json`` (each run is seeded
+by itself, so the split changes only the timings).
+
 Two trials, one per recipe (``paper``: RMSProp + clipping at 1 + weight noise; ``adam``), each
 over five arms: the paper's sizes (tanh 100, LSTM 36, GRU 46 units) and a tanh RNN and a GRU with
 the LSTM's total parameter count (output layer included). Each arm: every learning rate of the
@@ -38,8 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="JSON (results/chorales/replication_cpu.json)")
     p.add_argument("--quick", action="store_true", help="smoke test: 6 updates, 2 seeds")
     p.add_argument("--updates", type=int, default=UPDATES, help="budget per run (every arm)")
+    p.add_argument("--recipes", nargs="+", choices=("paper", "adam"), default=["paper", "adam"],
+                   help="run these trials only (the oneDNN-off runs come with adam): two "
+                        "processes can share the work, then --merge joins their files")
+    p.add_argument("--merge", nargs="+", metavar="JSON",
+                   help="join the files of runs with different --recipes into --out")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.out)
     import torch
 
     from ..labs.polyphonic_music import baselines as BL
@@ -83,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(json.dumps(result, separators=(",", ":")) + "\n")
         print(f"wrote {out} after {result['wall_seconds']} s", flush=True)
 
-    for recipe in M.RECIPES:
+    for recipe in [r for r in M.RECIPES if r in args.recipes]:
         trial = P.Trial(arms, LRS[recipe], seeds, budget, select_seeds=(0,))
 
         def fit(factory: Any, lr: float, seed: int, b: Any, recipe: str = recipe) -> list:
@@ -91,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         records = P.run_trial(trial, fit, progress=not args.no_progress)
         result["trials"][recipe] = {"chosen_lr": P.choose_lrs(records, trial), "records": records}
         write()
+    if "adam" not in args.recipes:
+        result["complete"] = True
+        write()
+        return 0
     # oneDNN off: the paper-size LSTM and GRU, Adam recipe, chosen rate, every seed
     chosen = result["trials"]["adam"]["chosen_lr"]
     off = []
@@ -103,6 +118,29 @@ def main(argv: list[str] | None = None) -> int:
     result["mkldnn_off"] = {"recipe": "adam", "records": off}
     result["complete"] = True
     write()
+    return 0
+
+
+def merge(paths: list[str], out: str) -> int:
+    """One file from sweeps that ran different ``--recipes`` with the same data, budget and
+    grids: their trials, the oneDNN-off runs, every command, the longest wall time."""
+    parts = [json.loads(Path(p).read_text()) for p in paths]
+    first = parts[0]
+    for other in parts[1:]:
+        for key in ("budget", "lrs", "seeds", "arms", "data", "eval_every", "batch"):
+            if other[key] != first[key]:
+                raise ValueError(f"{paths[0]} and another file differ in {key!r}: not mergeable")
+    result = dict(first)
+    result["trials"] = {k: v for p in parts for k, v in p["trials"].items()}
+    result["mkldnn_off"] = next((p["mkldnn_off"] for p in parts if p.get("mkldnn_off")), None)
+    result["command"] = " ; ".join(p["command"] for p in parts)
+    result["merged_from"] = [{"command": p["command"], "wall_seconds": p["wall_seconds"],
+                              "trials": list(p["trials"])} for p in parts]
+    result["wall_seconds"] = max(p["wall_seconds"] for p in parts)
+    # a file cut short after a whole trial still counts for that trial
+    result["complete"] = set(result["trials"]) == set(LRS) and result["mkldnn_off"] is not None
+    Path(out).write_text(json.dumps(result, separators=(",", ":")) + "\n")
+    print(f"wrote {out} from {len(parts)} files")
     return 0
 
 

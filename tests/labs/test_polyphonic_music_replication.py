@@ -79,10 +79,15 @@ def test_sweep_quick_and_its_reading(tmp_path: Path, monkeypatch: pytest.MonkeyP
     from course_utils.tools import sweep
 
     monkeypatch.setattr(D, "load_chorales", lambda **kw: synthetic(30))
-    out = tmp_path / "rep.json"
-    assert sweep.main(["--suite", "chorales", "--quick", "--no-progress", "--out", str(out)]) == 0
+    a, b, out = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "rep.json"
+    for recipe, path in (("paper", a), ("adam", b)):  # two processes' share, then merged
+        assert sweep.main(["--suite", "chorales", "--quick", "--no-progress", "--recipes", recipe,
+                           "--out", str(path)]) == 0
+    assert not json.loads(b.read_text())["trials"].get("paper")
+    assert sweep.main(["--suite", "chorales", "--merge", str(a), str(b), "--out", str(out)]) == 0
     s = json.loads(out.read_text())
     assert s["complete"] and set(s["trials"]) == {"paper", "adam"}
+    assert [m["trials"] for m in s["merged_from"]] == [["paper"], ["adam"]]
     assert set(s["arms"]) == {"tanh H=100", "LSTM H=36", "GRU H=46", "tanh H=82", "GRU H=44"}
     assert {r["arm"] for r in s["mkldnn_off"]["records"]} == {"LSTM H=36", "GRU H=46"}
     rows = R.table(s)
