@@ -134,3 +134,24 @@ def test_baselines_on_a_toy_set() -> None:
     x = np.concatenate([on_off])
     expected = -(x * np.log(p) + (1 - x) * np.log1p(-p)).sum(1).mean()
     assert res["independent keys"]["test"] == pytest.approx(expected)
+
+
+def test_data_command_prints_stats_writes_and_verifies_the_split(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from course_utils.tools import data as cmd
+
+    rolls = [np.eye(88, dtype=np.float32)[i: i + 5] for i in range(30)]
+    ch = D.Chorales(rolls, [f"bwv{i}.2" for i in range(30)], [0] * 30, ["minor"] * 30, [], 31)
+    monkeypatch.setattr(D, "load_chorales", lambda **kw: ch)
+    monkeypatch.setattr(D, "cache_path", lambda: tmp_path / "none.npz")
+    split = tmp_path / "split.json"
+    assert cmd.main(["chorales", "--no-progress", "--write-split", str(split),
+                     "--verify", str(split)]) == 0
+    out = capsys.readouterr().out
+    assert '"kept": 30' in out and "matches" in out
+    record = json.loads(split.read_text())
+    assert sorted(record["train"]["ids"] + record["valid"]["ids"] + record["test"]["ids"]) == \
+        sorted(ch.ids)
+    ch.rolls[0] = ch.rolls[1]
+    assert cmd.main(["chorales", "--no-progress", "--verify", str(split)]) == 1
+    assert "DIFFERS" in capsys.readouterr().out

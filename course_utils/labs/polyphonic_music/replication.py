@@ -124,7 +124,11 @@ def to_threshold(sweep: dict[str, Any], recipe: str, threshold: float,
                                     [e["valid"] for e in r["evals"]], threshold) for r in rs]
         got = [u for u in ups if u is not None]
         gs = [s for s in secs if s is not None]
-        out[a] = {"reached": len(got), "seeds": len(rs),
+        # censored: a seed that never got there counts as the whole budget (updates or seconds)
+        cu = [u if u is not None else r["evals"][-1]["update"] for u, r in zip(ups, rs)]
+        cs = [x if x is not None else r["evals"][-1]["seconds"] for x, r in zip(secs, rs)]
+        out[a] = {"reached": len(got), "seeds": len(rs), "per_seed_updates": cu,
+                  "per_seed_seconds": cs,
                   "updates": float(np.median(got)) if got else None,
                   "seconds": float(np.median(gs)) if gs else None,
                   "seconds_per_update": float(np.median([r["evals"][-1]["seconds"]
@@ -158,4 +162,47 @@ def paper_table(sweep: dict[str, Any], recipe: str) -> list[dict[str, str]]:
         rows.append({"cell": name, "units": str(sweep["arms"][a]["hidden"]),
                      "paper train": PAPER[name][0], "paper test": PAPER[name][1],
                      "here train": tr.fmt(".3g"), "here test": te.fmt(".3g")})
+    return rows
+
+
+def _compare(a: list[float], b: list[float]) -> str:
+    """"A" / "B" when the bootstrap intervals of the medians separate (lower wins), else "="."""
+    ia, ib = P.median_interval(a), P.median_interval(b)
+    return "A" if ia.high < ib.low else "B" if ib.high < ia.low else "="
+
+
+def findings(sweep: dict[str, Any], threshold: float) -> list[list[str]]:
+    """The paper's claims and what this replication found, one row each: claim, recipe, outcome.
+    Outcomes come from the verdicts (test NLL) and from the per-seed updates / seconds to a
+    validation NLL of ``threshold`` (a seed that never reached it counts as the whole budget)."""
+    rows = []
+    for recipe in sweep["trials"]:
+        v = verdicts(sweep, recipe)
+        gated = [v["LSTM vs tanh (paper sizes)"].status, v["GRU vs tanh (paper sizes)"].status]
+        rows.append(["gated units (LSTM, GRU) beat the tanh RNN", recipe,
+                     "replicates" if gated == ["holds", "holds"] else
+                     "reversed here" if "reversed" in gated else
+                     "partly: " + ", ".join(f"{n} {s}" for n, s in zip(("LSTM", "GRU"), gated))])
+        g = v["GRU vs LSTM (paper sizes)"].status
+        rows.append(["the GRU is comparable to the LSTM (test NLL)", recipe,
+                     {"no difference": "consistent: no difference detected",
+                      "holds": "the GRU is better here (intervals separate)",
+                      "reversed": "the LSTM is better here (intervals separate)",
+                      "not decided": "not decided"}[g]])
+        on = to_threshold(sweep, recipe, threshold)
+        lstm, gru = arm(sweep, "lstm"), arm(sweep, "gru")
+        word = {"A": "the GRU is faster", "B": "the LSTM is faster", "=": "no difference detected"}
+        rows.append([f"the GRU converges in fewer updates (to valid NLL ≤ {threshold:g})", recipe,
+                     word[_compare(on[gru]["per_seed_updates"], on[lstm]["per_seed_updates"])]])
+        rows.append(["the GRU converges in less CPU time (oneDNN on)", recipe,
+                     word[_compare(on[gru]["per_seed_seconds"], on[lstm]["per_seed_seconds"])]])
+    if sweep.get("mkldnn_off"):
+        off = to_threshold(sweep, "adam", threshold, mkldnn=False)
+        lstm, gru = arm(sweep, "lstm"), arm(sweep, "gru")
+        if lstm in off and gru in off:
+            word = {"A": "the GRU is faster", "B": "the LSTM is faster",
+                    "=": "no difference detected"}
+            rows.append(["the GRU converges in less CPU time (oneDNN off)", "adam",
+                         word[_compare(off[gru]["per_seed_seconds"],
+                                       off[lstm]["per_seed_seconds"])]])
     return rows
