@@ -99,8 +99,10 @@ def test_sweep_quick_and_its_reading(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert all(t["reached"] == t["seeds"] == 2 and t["updates"] == 0 for t in th.values())
     never = R.to_threshold(s, "adam", -1.0, mkldnn=False)
     assert all(t["reached"] == 0 and t["updates"] is None for t in never.values())
-    rows = R.findings(s, 1e9)  # everyone reaches it at update 0: no difference anywhere
+    rows = R.findings(s, {"paper": 1e9, "adam": 1e9})  # all reach it at update 0: no difference
     assert len(rows) == 9 and all(len(r) == 3 for r in rows)
     assert [r[2] for r in rows if "fewer updates" in r[0]] == ["no difference detected"] * 2
+    never = R.findings(s, {"paper": -1.0, "adam": -1.0})  # censored everywhere: not decided
+    assert all(r[2].startswith("not decided") for r in never if "CPU time" in r[0])
     xs, ys = R.curves(s, "paper", x="seconds")["LSTM H=36"]
     assert len(xs) == len(ys) and np.all(np.diff(xs) >= 0)

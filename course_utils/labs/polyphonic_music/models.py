@@ -20,12 +20,12 @@ stopping on validation (the protocol's best checkpoint).
 from __future__ import annotations
 
 import time
-import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
 from ...lib.counts import matched_hidden, param_count
+from ...lib.measure import onednn, time_interleaved
 from .data import N_KEYS
 
 PAPER_SIZES = {"rnn": 100, "lstm": 36, "gru": 46}  # Chung et al. (2014), Table 1 (music)
@@ -181,11 +181,7 @@ def fit(factory: Any, lr: float, seed: int, budget: Any, data: dict[str, Any],
     order: list[int] = []
     name = (arm_name(factory.cell, factory.hidden) if isinstance(factory, ChoraleNet)
             else repr(factory))
-    with warnings.catch_warnings():  # torch warns about TF32 on Intel GPUs when flags change
-        warnings.filterwarnings("ignore", message="TF32 acceleration")
-        flags = torch.backends.mkldnn.flags(enabled=mkldnn)
-        flags.__enter__()
-    try:
+    with onednn(mkldnn):
         record(0)
         for u in tqdm(range(1, updates + 1), desc=f"{name} ({recipe})", disable=not progress,
                       leave=False):
@@ -215,10 +211,6 @@ def fit(factory: Any, lr: float, seed: int, budget: Any, data: dict[str, Any],
                 break
             if u % eval_every == 0 or u == updates:
                 record(u)
-    finally:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="TF32 acceleration")
-            flags.__exit__(None, None, None)
     if keep is not None:
         keep.append(net)
     return evals
@@ -235,3 +227,31 @@ def predict_numpy(net: Any, rolls: Sequence[np.ndarray]) -> tuple[np.ndarray, np
         logits = net(x)
     net.train(was)
     return logits.double().numpy(), x.double().numpy(), m.numpy()
+
+
+def update_speed(rolls: Sequence[np.ndarray], arms: Sequence[tuple[str, int]] | None = None,
+                 batch: int = BATCH, repeats: int = 5) -> list[dict[str, Any]]:
+    """Milliseconds per training update (forward, backward, Adam step on ``batch`` pieces) of
+    each (cell, hidden), oneDNN on and off, timed interleaved (one of each per round, so a burst
+    of load hits all alike; :func:`course_utils.lib.measure.time_interleaved`). One row per arm:
+    ``{"arm", "on_ms", "off_ms"}`` (the fastest round)."""
+    torch = _torch()
+    arms = list(arms or [(c, PAPER_SIZES[c]) for c in ("rnn", "lstm", "gru")])
+    x, m = pad(list(rolls[:batch]))
+    calls = {}
+    for cell, hidden in arms:
+        torch.manual_seed(0)
+        net = make_module(cell, hidden)
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        for flag in (True, False):
+            def step(net: Any = net, opt: Any = opt, flag: bool = flag) -> None:
+                with onednn(flag):
+                    total, frames = masked_nll(net(x), x, m)
+                    opt.zero_grad(set_to_none=True)
+                    (total / frames).backward()
+                    opt.step()
+            calls[(arm_name(cell, hidden), flag)] = step
+    best = time_interleaved({f"{a}|{f}": fn for (a, f), fn in calls.items()}, warmup=1,
+                            repeats=repeats)
+    return [{"arm": arm_name(c, h), "on_ms": best[f"{arm_name(c, h)}|True"].min_ms,
+             "off_ms": best[f"{arm_name(c, h)}|False"].min_ms} for c, h in arms]
