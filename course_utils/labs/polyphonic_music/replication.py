@@ -29,7 +29,8 @@ PAPER = {"tanh": ("see the paper", "see the paper"), "GRU": ("see the paper", "8
          "LSTM": ("see the paper", "see the paper")}
 PAPER_SOURCE = ("Chung et al. 2014, Table 2, JSB Chorales; the one number shown is the GRU's NLL "
                 "as listed by Papers with Code ('Results from the Paper', "
-                "paperswithcode.com/paper/empirical-evaluation-of-gated-recurrent2)")
+                "paperswithcode.com/paper/empirical-evaluation-of-gated-recurrent2), which does "
+                "not say train or test (benchmark listings report test scores, hence its column)")
 PAPER_CLAIM = ("gated units (GRU, LSTM) beat the tanh RNN on the music sets; on JSB the GRU is "
                "comparable to or slightly better than the LSTM; the GRU converges faster per "
                "update and per second of CPU time on some sets")
