@@ -170,8 +170,8 @@ CLIP_X = Mistake("logits clipped before the loss", "np.clip(logits, -c, c) keeps
                  + STABLE, _variant(clip=30.0))
 MISTAKES = [
     Mistake("log(σ(x)) and log(1 - σ(x)) computed from σ (NaN in the tails)", "σ(x) rounds to "
-            "exactly 1 (or 0) for |x| > ~37, so log(1 - σ) = log 0 = -inf and 0 · inf = NaN: "
-            + STABLE, _variant(form="naive")),
+            "exactly 1 for x > ~37 (and to 0 for x < ~-745), so log(1 - σ) = log 0 = -inf, and "
+            "0 · inf = NaN: " + STABLE, _variant(form="naive")),
     Mistake("softplus written as log(1 + exp(x)) (overflows at large logits)", "exp(800) is "
             "inf in float64, so log(1 + exp(x)) is inf: " + STABLE, _variant(form="log1p_exp")),
     Mistake("log σ(x) written as -log1p(exp(-x)) (overflows at large negative logits)",
@@ -200,6 +200,8 @@ MISTAKES = [
             "weight", _variant(reduce="per_piece")),
     Mistake("bits instead of nats", "the paper's NLL is in nats (natural log); yours is the "
             "expected one / ln 2, which is bits (np.log2?)", lambda *a: _nll(*a) / LN2),
+    Mistake("a base-10 log", "the paper's NLL is in nats (natural log, np.log); yours is the "
+            "expected one / ln 10 (np.log10?)", lambda *a: _nll(*a) / math.log(10.0)),
     Mistake("the log-likelihood instead of its negative", "your value is minus the expected "
             "one: the NLL is -log p, a positive number", lambda *a: -_nll(*a)),
     Mistake("targets flipped (1 - y)", "the term -y·x goes with the keys that sound (roll = 1): "
