@@ -30,7 +30,7 @@ from typing import Any
 
 NOTE = ("shared machine, timings noisy: one torch thread per run on 2 CPU cores shared with other "
         "jobs; seconds count training updates only (evaluations excluded)")
-LRS = {"paper": (3e-3, 1e-2), "adam": (3e-3, 1e-2)}
+LRS = {"paper": (3e-3, 1e-2, 3e-2), "adam": (3e-3, 1e-2, 3e-2)}
 UPDATES, EVAL_EVERY, SEEDS, SELECT = 800, 40, (0, 1, 2, 3, 4), (0,)
 
 
