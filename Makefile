@@ -45,11 +45,15 @@ unit: $(STAMP)
 check-build: $(STAMP)
 	$(PY) -m course_utils build --check
 
+# Notebook 09's chorales are parsed once here (cached outside the repository), so two parallel
+# nbval workers never parse the music21 corpus at the same time.
 nbval: $(STAMP)
+	$(PY) -m course_utils data chorales --no-progress >/dev/null
 	$(PY) -m pytest $(NBVAL) -q -n $(JOBS) --dist loadfile solutions notebooks
 
 # The solutions in JupyterLab + headless Chromium (Debian's; needs root once to install it).
 browser: $(STAMP)
+	$(PY) -m course_utils data chorales --no-progress >/dev/null
 	@if [ -x "$(CHROMIUM)" ]; then $(PY) -m pytest -q -p no:cacheprovider $(BROWSER_TEST); \
 	else echo "browser test SKIPPED: no $(CHROMIUM); to enable it: (as root) apt-get install -y chromium fonts-dejavu-core"; fi
 

@@ -17,6 +17,7 @@ COMMANDS = {
     "gradescope": ("course_utils.grade.gradescope", "build a Gradescope autograder zip"),
     "bench": ("course_utils.tools.bench", "LSTM vs GRU benchmark (CPU or CUDA), JSON out"),
     "sweep": ("course_utils.tools.sweep", "training sweeps -> results/sweeps/"),
+    "data": ("course_utils.tools.data", "build (once) and describe a data set (chorales)"),
     "exercises": ("course_utils.exercises", "list the exercises, their notebooks and points"),
 }
 

@@ -125,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     suite = argparse.ArgumentParser(add_help=False)
     suite.add_argument("--suite")
     chosen, rest = suite.parse_known_args(argv)
+    if chosen.suite == "chorales":  # notebook 09's replication of Chung et al. (2014)
+        from .sweep_chorales import main as chorales_main
+
+        return chorales_main(rest)
     if chosen.suite == "charlm":  # notebook 07's char-LM sweep: its own module and options
         from .sweep_charlm import main as charlm_main
 
