@@ -22,15 +22,14 @@ from ...lib import protocol as P
 
 FILE = "chorales/replication_cpu.json"
 MAKE = "python -m course_utils sweep --suite chorales --out results/chorales/replication_cpu.json"
-# What we could verify offline of Chung et al. (2014), Table 2, JSB Chorales: Papers with Code's
-# "Results from the Paper" lists the GRU at NLL 8.54 (its page does not say train or test); the
-# other cells are left to the paper itself rather than quoted from memory.
-PAPER = {"tanh": ("see the paper", "see the paper"), "GRU": ("see the paper", "8.54 (as listed)"),
-         "LSTM": ("see the paper", "see the paper")}
-PAPER_SOURCE = ("Chung et al. 2014, Table 2, JSB Chorales; the one number shown is the GRU's NLL "
-                "as listed by Papers with Code ('Results from the Paper', "
-                "paperswithcode.com/paper/empirical-evaluation-of-gated-recurrent2), which does "
-                "not say train or test (benchmark listings report test scores, hence its column)")
+# Chung et al. (2014), arXiv:1412.3555, Table 2 ("average negative log-probabilities"), column
+# JSB Chorales, (train, test) in nats per frame, as printed. Offline, only the GRU's test value
+# could be cross-checked (Papers with Code lists it, 8.54, under "Results from the Paper").
+PAPER = {"tanh": ("8.82", "9.10"), "GRU": ("6.94", "8.54"), "LSTM": ("8.15", "8.67")}
+PAPER_SOURCE = ("Chung, Gulcehre, Cho & Bengio 2014, 'Empirical evaluation of gated recurrent "
+                "neural networks on sequence modeling', arXiv:1412.3555, Table 2, column JSB "
+                "Chorales (train / test, nats per frame; the paper's sizes: tanh 100, GRU 46, "
+                "LSTM 36 units, RMSProp, weight noise, norm clipping at 1)")
 PAPER_CLAIM = ("gated units (GRU, LSTM) beat the tanh RNN on the music sets; on JSB the GRU is "
                "comparable to or slightly better than the LSTM; the GRU converges faster per "
                "update and per second of CPU time on some sets")
