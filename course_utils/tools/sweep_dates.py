@@ -34,7 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--updates", type=int, help="the budget in updates (same for every arm)")
     p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (the protocol needs >= 5)")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--ledger-only", action="store_true", help="recompute the ledger_rows of an "
+                   "existing complete --out file from its records (no training)")
     args = p.parse_args([a for a in argv if a not in ("--suite", "dates")])
+    if args.ledger_only:
+        return ledger_only(args.out)
     import torch
 
     from ..labs.attention import trial as TL
@@ -45,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     start = time.perf_counter()
-    sizes = dict(n_train=2000, n_valid=64, n_test=64, n_longer=64) if args.quick else {}
+    sizes = dict(n_train=500, n_valid=32, n_test=32, n_longer=32) if args.quick else {}
     data = TR.Data.make(0, **sizes)
     updates = args.updates or (12 if args.quick else TL.UPDATES)
     every = 4 if args.quick else TL.EVAL_EVERY
@@ -89,6 +93,20 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(json.dumps(result, separators=(",", ":")) + "\n")
         print(f"{arm}: done, chosen lr {chosen[arm]:g}; {time.perf_counter() - start:.0f} s so "
               f"far; wrote {out}", flush=True)
+    return 0
+
+
+def ledger_only(out: str) -> int:
+    """Rewrite ``ledger_rows`` of a complete results file from its own records."""
+    from ..labs.attention import trial as TL
+
+    path = Path(out)
+    result = json.loads(path.read_text(encoding="utf-8"))
+    if not result.get("complete"):
+        raise SystemExit(f"{out} is not a complete dates sweep; run the sweep first")
+    result["ledger_rows"] = TL.ledger_rows({**result, "file": _rel(out)})
+    path.write_text(json.dumps(result, separators=(",", ":")) + "\n")
+    print(f"rewrote the ledger rows of {out}")
     return 0
 
 
