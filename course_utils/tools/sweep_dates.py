@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         return ledger_only(args.out)
     import torch
 
-    from ..labs.attention import trial as TL
     from ..labs.attention import train as TR
+    from ..labs.attention import trial as TL
     from ..labs.attention.dates import MAX_TRAIN_LEN
     from ..lib import protocol as P
     from ..lib.measure import machine_info

@@ -48,7 +48,7 @@ def test_splits_held_out_by_date_and_length():
     assert min(len(x) for x, _ in s["longer"]) > D.MAX_TRAIN_LEN
     test_days = {d.isoformat() for d in days["test"]}
     assert {t for _, t in s["longer"]} <= test_days
-    for src, tgt in s["train"][:200]:  # every target is the ISO form of a real date
+    for _src, tgt in s["train"][:200]:  # every target is the ISO form of a real date
         assert D.parse_iso(tgt) is not None and len(tgt) == D.TARGET_LEN
     with pytest.raises(ValueError, match="fractions"):
         D.split_days(0, (0.5, 0.5, 0.0))

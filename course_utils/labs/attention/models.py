@@ -195,7 +195,7 @@ def matched(n_src: int, n_tgt: int, reference: str = "LSTM+attn", hidden: int = 
     out: dict[str, dict[str, int]] = {}
     for arm in arms:
         if arm == "Transformer":
-            best = 4 * _nearest(lambda k: n_params(build(arm, 4 * k, n_src, n_tgt)), 2, 64, target)
+            best = 4 * _nearest(lambda k, arm=arm: n_params(build(arm, 4 * k, n_src, n_tgt)), 2, 64, target)
             a = n_params(build(arm, best, n_src, n_tgt, ff=8))
             b = n_params(build(arm, best, n_src, n_tgt, ff=9)) - a  # the count is linear in ff
             ff = max(8, 8 + round((target - a) / b))
@@ -203,7 +203,7 @@ def matched(n_src: int, n_tgt: int, reference: str = "LSTM+attn", hidden: int = 
                         "params": n_params(build(arm, best, n_src, n_tgt, ff=ff))}
             continue
         size = hidden if arm == reference else _nearest(
-            lambda h: n_params(build(arm, h, n_src, n_tgt)), 2, 8 * hidden, target)
+            lambda h, arm=arm: n_params(build(arm, h, n_src, n_tgt)), 2, 8 * hidden, target)
         out[arm] = {"size": size, "ff": 0, "params": n_params(build(arm, size, n_src, n_tgt))}
     return out
 

@@ -78,7 +78,7 @@ class Data:
     tgt_vocab: list[str]
 
     @classmethod
-    def make(cls, seed: int = 0, **sizes: int) -> "Data":
+    def make(cls, seed: int = 0, **sizes: int) -> Data:
         raw = D.make_splits(seed, **sizes)
         sv, tv = D.source_vocab([p for v in raw.values() for p in v]), D.target_vocab()
         splits = {}

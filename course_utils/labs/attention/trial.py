@@ -150,13 +150,16 @@ def _join(vs: list[P.Verdict]) -> str:
     return " ".join(f"[{x.short}] {x.sentence}" for x in vs)
 
 
-def load(name: str = RESULTS) -> dict[str, Any] | None:
-    """The committed results (with ``"file"`` set), or None when the sweep has not been run."""
+def load(name: str = RESULTS, complete: bool = True) -> dict[str, Any] | None:
+    """The committed results (with ``"file"`` set), or None when the sweep has not been run (or,
+    with ``complete``, has not finished every arm)."""
     from ...lib import results
 
     try:
         out = results.load_json(name)
     except FileNotFoundError:
+        return None
+    if complete and not out.get("complete"):
         return None
     out["file"] = f"results/{name}"
     return out
