@@ -1,0 +1,7 @@
+"""Specs of notebook 10 (from gates to attention), one module each: ``additive_attention``
+(additive), ``scaled_dot_product_attention`` (dot_product) and ``beam_search`` (beam)."""
+
+from .additive import SPEC as ADDITIVE_ATTENTION
+from .dot_product import SPEC as SCALED_DOT_PRODUCT_ATTENTION
+
+SPECS = [ADDITIVE_ATTENTION, SCALED_DOT_PRODUCT_ATTENTION]
