@@ -164,6 +164,20 @@ def beam_decode(step: Callable[[tuple], Any], beam_width: int, max_len: int = OU
 
 
 # --------------------------------------------------------------------------- the protocol's fit
+def _update(model: nn.Module, opt: torch.optim.Optimizer, tr: Split, gen: torch.Generator,
+            batch: int) -> float:
+    """One teacher-forced Adam update on a random batch; returns the loss."""
+    idx = torch.randint(len(tr.texts), (batch,), generator=gen)
+    n = tr.src_len[idx]
+    logits = model(tr.src[idx, : int(n.max())], n, tr.dec_in[idx])  # (B, T, V)
+    loss = nn.functional.cross_entropy(logits.flatten(0, 1), tr.tgt[idx].flatten())
+    opt.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), CLIP)
+    opt.step()
+    return loss.item()
+
+
 def fit_run(make: Callable[[], nn.Module], lr: float, seed: int, updates: int, data: Data,
             eval_every: int = 100, batch: int = BATCH, progress: bool = False,
             desc: str = "") -> list[dict[str, Any]]:
@@ -182,17 +196,9 @@ def fit_run(make: Callable[[], nn.Module], lr: float, seed: int, updates: int, d
     bar = tqdm(total=updates, desc=desc or "train", disable=not progress, leave=False)
     for u in range(1, updates + 1):
         t0 = time.perf_counter()
-        idx = torch.randint(len(tr.texts), (batch,), generator=gen)
-        n = tr.src_len[idx]
-        src = tr.src[idx, : int(n.max())]
-        logits = model(src, n, tr.dec_in[idx])
-        loss = nn.functional.cross_entropy(logits.flatten(0, 1), tr.tgt[idx].flatten())
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), CLIP)
-        opt.step()
+        loss = _update(model, opt, tr, gen, batch)
         seconds += time.perf_counter() - t0
-        loss_sum, loss_n = loss_sum + loss.item(), loss_n + 1
+        loss_sum, loss_n = loss_sum + loss, loss_n + 1
         bar.update()
         if u % eval_every == 0 or u == updates:
             ev = {"update": u, "seconds": round(seconds, 3),
@@ -222,14 +228,7 @@ def trained(make: Callable[[], nn.Module], lr: float, seed: int, updates: int, d
     every = max(1, updates // 4)
     for u in tqdm(range(1, updates + 1), desc=desc or "train", leave=False):
         t0 = time.perf_counter()
-        idx = torch.randint(len(tr.texts), (BATCH,), generator=gen)
-        n = tr.src_len[idx]
-        logits = model(tr.src[idx, : int(n.max())], n, tr.dec_in[idx])
-        loss = nn.functional.cross_entropy(logits.flatten(0, 1), tr.tgt[idx].flatten())
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), CLIP)
-        opt.step()
+        _update(model, opt, tr, gen, BATCH)
         seconds += time.perf_counter() - t0
         if u % every == 0:
             ev = {"update": u, "seconds": seconds, "valid": exact_match(model, data.splits["valid"])}
