@@ -9,7 +9,7 @@ is run, so the notebook checker and the sandboxed grader share it:
   uses ``spec.public_seed``, the grader a hidden one;
 * ``reference(*args)``  -> the expected output, computed with torch.nn / autograd in float64;
 * ``output``            -> the template of the returned structure: a string names an array, a
-  tuple / dict nests, :class:`Int` names an integer;
+  tuple / dict nests, :class:`Int` names an integer, :class:`IntList` a list of ints;
 * ``mistakes``          -> the catalogue of known wrong variants; when the learner's output
   matches one of them, the message names it;
 * ``rtol`` / ``atol``   -> loose enough for a correct float32 computation, tight enough that
@@ -27,6 +27,7 @@ plain data in, plain data out; :mod:`.structure` reads the returned value agains
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -34,6 +35,14 @@ from typing import Any, Callable
 @dataclass(frozen=True)
 class Int:
     """Template leaf for an integer result (compared exactly)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class IntList:
+    """Template leaf for a list of ints of any length (a token sequence), compared exactly; read
+    as a 1-D float64 array, so shapes (lengths) and values are judged like any array leaf."""
 
     name: str
 
@@ -81,12 +90,19 @@ class Case:
 CASE_SOURCE = "<case inputs>"  # the file name of case-built code in tracebacks (not the learner's)
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str) -> Any:
+    """A case's source compiled once (the catalogue rebuilds a case's inputs for every mistake:
+    the objects are made anew each time, only the compilation is shared)."""
+    return compile(source, CASE_SOURCE, "exec")
+
+
 def build_inputs(source: str) -> tuple[tuple, dict]:
     """Run a case's ``source`` (with ``np`` = numpy available) and return its ``args, kwargs``."""
     import numpy as np
 
     namespace: dict[str, Any] = {"np": np, "__name__": "case_inputs"}
-    exec(compile(source, CASE_SOURCE, "exec"), namespace)  # noqa: S102 - course-authored code
+    exec(_compiled(source), namespace)  # noqa: S102 - course-authored code
     return tuple(namespace["args"]), dict(namespace.get("kwargs", {}))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .spec import Int
+from .spec import Int, IntList
 
 
 class StructureError(ValueError):
@@ -19,6 +19,8 @@ def describe(template: Any) -> str:
         return template
     if isinstance(template, Int):
         return f"{template.name} (an int)"
+    if isinstance(template, IntList):
+        return f"{template.name} (a list of ints)"
     if isinstance(template, tuple):
         return "(" + ", ".join(describe(t) for t in template) + ")"
     if isinstance(template, dict):
@@ -52,6 +54,21 @@ def to_array(name: str, value: Any) -> np.ndarray:
     return arr.astype(np.float64)
 
 
+def int_list(name: str, value: Any) -> np.ndarray:
+    """A returned list (or tuple, or 1-D integer array) of ints as a 1-D float64 array."""
+    if value is None:
+        raise StructureError(f"{name} is None — is a `return` statement missing?")
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "iu":
+        return value.astype(np.float64)
+    if not isinstance(value, (list, tuple)):
+        raise StructureError(f"{name} should be a list of ints, got {type_name(value)}")
+    for item in value:
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer)):
+            raise StructureError(f"{name} should be a list of ints, but it holds a "
+                                 f"{type_name(item)} ({item!r:.40})")
+    return np.array([int(x) for x in value], dtype=np.float64)
+
+
 def flatten(template: Any, value: Any, where: str = "the function") -> list[tuple[str, Any]]:
     """Pair every leaf of ``template`` with the matching part of ``value`` (converted)."""
     if value is None and where == "the function" and not isinstance(template, (tuple, dict)):
@@ -68,6 +85,8 @@ def flatten(template: Any, value: Any, where: str = "the function") -> list[tupl
             raise StructureError(f"{template.name} should be an int, got {type_name(value)} "
                                  f"{value!r:.40}")
         return [(template.name, int(value))]
+    if isinstance(template, IntList):
+        return [(template.name, int_list(template.name, value))]
     if isinstance(template, tuple):
         if value is None:
             raise StructureError(f"{where} returned None; expected {describe(template)} — "

@@ -335,7 +335,7 @@ def test_case_outcomes_carry_the_batch_size_as_plain_data():
 
 
 ENGINE_NOTEBOOKS = ("00_setup", "01_rnn_basics", "02_vanishing_gradients", "03_lstm", "04_gru",
-                    "08_lstm_vs_gru", "11_gpu_comparison")
+                    "08_lstm_vs_gru", "10_attention", "11_gpu_comparison")
 
 
 @pytest.mark.parametrize("seed", [None, 31])
