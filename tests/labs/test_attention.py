@@ -222,3 +222,13 @@ def test_sweep_quick(tmp_path):
     assert r["complete"] and set(r["chosen_lr"]) == set(M.ARMS) and len(r["ledger_rows"]) == 5
     assert len(r["records"]) == len(M.ARMS) * (len(TL.LRS) + 1)
     assert main(["--ledger-only", "--out", str(out)]) == 0
+
+
+def test_transformer_embeddings_do_not_drown_positions(small):
+    """Embeddings start at std d^-1/2, so after the √d scale tokens and positions have the same
+    size (torch's default std 1 times √d would drown the sinusoids)."""
+    torch.manual_seed(0)
+    net = M.build("Transformer", 32, *small.sizes)
+    scaled = net.src_emb.weight.detach()[1:] * 32 ** 0.5
+    assert 0.7 < float(scaled.std()) < 1.3
+    assert float(net.src_emb.weight.detach()[D.PAD].abs().max()) == 0.0

@@ -138,6 +138,10 @@ class TinyTransformer(nn.Module):
         self.d_model, self.heads, self.ff = d_model, heads, ff or 2 * d_model
         self.src_emb = nn.Embedding(n_src, d_model, padding_idx=PAD)
         self.tgt_emb = nn.Embedding(n_tgt, d_model, padding_idx=PAD)
+        for emb in (self.src_emb, self.tgt_emb):
+            nn.init.normal_(emb.weight, 0.0, d_model ** -0.5)
+            with torch.no_grad():
+                emb.weight[PAD].zero_()
         self.register_buffer("pe", sinusoids(max_len, d_model), persistent=False)
         enc = nn.TransformerEncoderLayer(d_model, heads, self.ff, dropout=0.0, batch_first=True)
         dec = nn.TransformerDecoderLayer(d_model, heads, self.ff, dropout=0.0, batch_first=True)
@@ -146,7 +150,11 @@ class TinyTransformer(nn.Module):
         self.out = nn.Linear(d_model, n_tgt)
 
     def embed(self, emb: nn.Embedding, ids: torch.Tensor) -> torch.Tensor:
-        return emb(ids) * math.sqrt(self.d_model) + self.pe[: ids.shape[1]]  # (B, L, d)
+        """Token embeddings plus positions (B, L, d). Vaswani et al. multiply the embeddings by
+        √d because theirs start small (std d^-1/2); torch's start at std 1, so here they are
+        initialised at std d^-1/2 (:meth:`__init__`) and scaled by √d: tokens and positions
+        enter at the same scale instead of the tokens drowning the positions."""
+        return emb(ids) * math.sqrt(self.d_model) + self.pe[: ids.shape[1]]
 
     def encode(self, src: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         pad = src == PAD  # torch's convention: True = ignore
