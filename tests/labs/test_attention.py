@@ -213,17 +213,6 @@ def test_ledger_rows_of_08(tmp_path, monkeypatch):
     assert "rows 13–15" in AR.transformers_row(13)[1]
 
 
-def test_sweep_quick(tmp_path):
-    from course_utils.tools.sweep_dates import main
-
-    out = tmp_path / "d.json"
-    assert main(["--quick", "--no-progress", "--updates", "4", "--out", str(out)]) == 0
-    r = json.loads(out.read_text())
-    assert r["complete"] and set(r["chosen_lr"]) == set(M.ARMS) and len(r["ledger_rows"]) == 5
-    assert len(r["records"]) == len(M.ARMS) * (len(TL.LRS) + 1)
-    assert main(["--ledger-only", "--out", str(out)]) == 0
-
-
 def test_transformer_embeddings_do_not_drown_positions(small):
     """Embeddings start at std d^-1/2, so after the √d scale tokens and positions have the same
     size (torch's default std 1 times √d would drown the sinusoids)."""
@@ -232,3 +221,26 @@ def test_transformer_embeddings_do_not_drown_positions(small):
     scaled = net.src_emb.weight.detach()[1:] * 32 ** 0.5
     assert 0.7 < float(scaled.std()) < 1.3
     assert float(net.src_emb.weight.detach()[D.PAD].abs().max()) == 0.0
+
+
+def test_plots(small, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_utils.labs.attention import plots
+
+    w = np.full((11, 6), 1 / 6)
+    ax = plots.attention_map(w, "3 Mar ", "2021-03-03", "t")
+    assert [t.get_text() for t in ax.get_xticklabels()][-1] == "␣"
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "</s>"
+    with pytest.raises(ValueError, match="do not match"):
+        plots.attention_map(np.ones((3, 3)), "abcd", "xy", "t")
+    hi, lo = [0.95, 0.96, 0.97, 0.98, 0.99], [0.1, 0.12, 0.14, 0.16, 0.18]
+    r = _fake_result({a: hi for a in M.ARMS}, {a: lo for a in M.ARMS})
+    headers, rows = plots.accuracy_table(r)
+    assert len(rows) == 5 and rows[0][3].startswith("0.970 [")
+    for x in ("update", "seconds"):
+        plots.curves(r, x, "valid")
+    plt.close("all")
