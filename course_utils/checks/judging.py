@@ -187,15 +187,17 @@ def judge(spec: Spec, case: Case, outcome: Outcome) -> CaseOutcome:
     if outcome.not_implemented:
         return fail("not implemented yet")
     if outcome.error is not None:
-        hint = None
+        hint, name = None, None
         if spec.explain_error is not None:
             try:
                 args, kwargs = case.inputs()
                 hint = spec.explain_error(outcome.error, *args, **kwargs)
             except Exception:  # noqa: BLE001 - no hint rather than a wrong one
                 hint = None
+            if isinstance(hint, tuple):  # (hint, the mistake the error shows)
+                hint, name = hint
         text = f"your function raised {outcome.error}"
-        return fail(f"{text} — {hint}" if hint else text)
+        return fail(f"{text} — {hint}" if hint else text, name)
     if outcome.mutated:
         names = ", ".join(f"`{n}`" for n in outcome.mutated)
         return fail(f"your function modified its input {names} in place (e.g. `+=` or `[...] =` "

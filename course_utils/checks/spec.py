@@ -174,7 +174,8 @@ class Spec:
     # clause of the message must be checked on ``got`` before it is returned.
     recognise: Callable[..., tuple[str, str] | None] | None = None
     # Optional naming of an exception from the case's inputs: explain_error(error text, *args,
-    # **kwargs) -> a hint (appended to the error) or None.
+    # **kwargs) -> a hint (appended to the error), or (hint, mistake name) when the error itself
+    # shows the mistake (an input that guards a rule raised), or None.
     explain_error: Callable[..., str | None] | None = None
 
     def cases(self, seed: int | None = None) -> list[Case]:

@@ -145,7 +145,7 @@ WRONG = [
     (no_max_subtraction, "no max-subtraction (overflow)"),
     (weights_transposed, "weights returned as (B, Tk, Tq)"),
     (values_are_keys, "the weights applied to the keys instead of the values"),
-    (padding_on_queries, None),                      # raises when Tq != Tk: the hint says why
+    (padding_on_queries, "the key padding mask applied to the queries"),  # raises if Tq != Tk
 ]
 
 
@@ -187,3 +187,14 @@ def test_the_reference_agrees_with_torch_sdpa_on_every_case():
             assert np.allclose(out, want.numpy(), rtol=1e-9, atol=1e-12)
         allowed = w > 0
         assert allowed.any(-1).all()                         # every query keeps a key
+
+
+@pytest.mark.parametrize("seed", [3, 4242])
+def test_the_overflow_case_overflows_at_every_seed(seed):
+    """The large case's largest allowed score is +1000 (not -1000, which would only underflow
+    harmlessly), so a softmax without max-subtraction fails at any seed."""
+    for spec, fn in ((SPEC, no_max_subtraction), (SPECS["additive_attention"], None)):
+        if fn is None:
+            fn = next(m.fn for m in spec.mistakes if m.name == "no max-subtraction (overflow)")
+        result = run_spec(spec, fn, seed)
+        assert result.mistake == "no max-subtraction (overflow)", result.message

@@ -53,8 +53,12 @@ def ref_beam_search(step_fn, start: int, end: int, beam_width: int,
     return tokens, score
 
 
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}"
+
+
 def check_types(case: Case, value) -> str | tuple[str, str] | None:
-    """The notebook says: a list of ints and a Python float."""
+    """The notebook says: (tokens, log_prob), a list of ints and a Python float."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         return None
     tokens, log_prob = value
@@ -63,11 +67,14 @@ def check_types(case: Case, value) -> str | tuple[str, str] | None:
                 "notebook's decoding expects")
     if isinstance(tokens, tuple):
         return "tokens is a tuple: return a list of ints (list(tokens))"
+    if not isinstance(tokens, list):
+        return (f"the first part of the answer is {_a(type(tokens).__name__)}: return "
+                "(tokens, log_prob), tokens a list of ints and log_prob a float")
     if isinstance(log_prob, (bool, np.bool_)) or not isinstance(log_prob, (float, np.floating)):
-        kind = type(log_prob).__name__
+        kind = _a(type(log_prob).__name__)
         if isinstance(log_prob, np.ndarray):
-            kind += f" of shape {log_prob.shape}"
-        return f"log_prob is a {kind}: return a Python float (float(score))"
+            kind = f"a numpy array of shape {log_prob.shape}"
+        return f"log_prob is {kind}: return a Python float (float(score))"
     return None
 
 
@@ -102,7 +109,7 @@ def recognise(got: dict, exp: dict, step_fn, start, end, beam_width, max_len):
         return None
     if own is None:
         return ("not a hypothesis of the search", f"your tokens {_fmt(tokens)} are not a path "
-                f"of the search (a token outside 0..V-1, tokens after the end token {end}, or "
+                f"of the search (empty, a token outside 0..V-1, tokens after the end token {end}, or "
                 f"more than max_len = {max_len} tokens)")
     if tokens[-1] != end and len(tokens) < max_len:
         return ("an unfinished answer", f"your tokens {_fmt(tokens)} stop after {len(tokens)} "
@@ -127,9 +134,36 @@ def recognise(got: dict, exp: dict, step_fn, start, end, beam_width, max_len):
             "survive, and a finished one takes one of those places")
 
 
+# What the step function's own errors (beam_cases.STEP_CLASS) show: (phrase of the error,
+# the mistake's name, a hint). The error text is shown for public cases only, so hidden cases
+# get the exception's type and line, never these names.
+STEP_ERRORS = (
+    ("already ended with the end token", "a finished hypothesis extended",
+     "test `prefix[-1] == end` before expanding a hypothesis: finished ones go to a separate "
+     "list"),
+    ("one step too many?", "one step past max_len",
+     "a hypothesis with max_len tokens after the start token is finished: expand at most "
+     "max_len times (for _ in range(max_len))"),
+    ("which beam search exists to avoid", "every sequence scored (exhaustive search)",
+     "expand only the beam_width hypotheses kept at each step"),
+    ("a prefix starts with the start token", "the start token missing from the prefix",
+     "begin with the beam [((start,), 0.0)] and extend prefixes by one token: prefix + (token,)"),
+    ("step_fn takes a prefix", "a prefix that is not a tuple of ints",
+     "keep prefixes as tuples of Python ints: prefix + (int(token),)"),
+)
+
+
+def explain_error(error: str, step_fn, start, end, beam_width, max_len
+                  ) -> tuple[str, str] | None:
+    for phrase, name, hint in STEP_ERRORS:
+        if phrase in error:
+            return hint, name
+    return None
+
+
 SPEC = Spec(id="beam_search", title="beam search over a step function (global top-k, summed "
             "log-probabilities, finished hypotheses set aside, ties to the smaller sequence): "
             "(tokens as a list of ints, log_prob as a float)", notebook="10_attention",
             arg_names=ARGS, output=(IntList("tokens"), "log_prob"), make_cases=make_cases,
             reference=ref_beam_search, mistakes=MISTAKES, rtol=1e-6, atol=1e-9, points=2,
-            check_types=check_types, recognise=recognise)
+            check_types=check_types, recognise=recognise, explain_error=explain_error)

@@ -3,6 +3,7 @@ parametrised search (so each differs from the rule in :mod:`.search` in one way 
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import Callable
 
@@ -81,6 +82,7 @@ def _search(step_fn, start, end, k, max_len, *, select="global", order="rank", s
 
 
 _CACHE: OrderedDict = OrderedDict()
+_LOCK = threading.Lock()  # the grader makes plans in several threads
 
 
 def cached(fn: Callable) -> Callable:
@@ -91,13 +93,17 @@ def cached(fn: Callable) -> Callable:
         if key is None:
             return fn(step_fn, start, end, beam_width, max_len)
         k = (id(fn), key, start, end, beam_width, max_len)
-        if k not in _CACHE:
-            _CACHE[k] = fn(getattr(step_fn, "raw", step_fn), start, end, beam_width, max_len)
-            while len(_CACHE) > 4000:
-                _CACHE.popitem(last=False)
-        _CACHE.move_to_end(k)
-        tokens, score = _CACHE[k]
-        return list(tokens), score
+        with _LOCK:
+            hit = _CACHE.get(k)
+            if hit is not None:
+                _CACHE.move_to_end(k)
+        if hit is None:
+            hit = fn(getattr(step_fn, "raw", step_fn), start, end, beam_width, max_len)
+            with _LOCK:
+                _CACHE[k] = hit
+                while len(_CACHE) > 4000:
+                    _CACHE.popitem(last=False)
+        return list(hit[0]), hit[1]
     wrapper.__name__ = getattr(fn, "__name__", "mistake")
     return wrapper
 

@@ -75,8 +75,9 @@ def make_case(seed: int, i: int) -> Case:
     if large:
         s = q @ k.transpose(0, 2, 1) / np.sqrt(d)
         allowed = _allowed(kwargs.get("key_padding_mask"), causal, B, Tq, Tk)
-        scale = np.sqrt(1000.0 / np.abs(np.where(allowed, s, 0.0)).max())
-        q, k = q * scale, k * scale                         # the largest |score| is 1000
+        top = s.flat[int(np.argmax(np.where(allowed, np.abs(s), -1.0)))]
+        scale = np.sqrt(1000.0 / abs(top))
+        q, k = q * scale * np.sign(top), k * scale          # the largest allowed score is +1000
         label += ", scores of about ±1000 (exp overflows unless the maximum is subtracted)"
     return Case(label, (q, k, v), kwargs, dims={"B": B})
 
@@ -209,14 +210,15 @@ def recognise(got: dict, exp: dict, q, k, v, key_padding_mask=None, causal=False
     return None
 
 
-def explain_error(error: str, q, k, v, key_padding_mask=None, causal=False) -> str | None:
+def explain_error(error: str, q, k, v, key_padding_mask=None, causal=False
+                  ) -> str | tuple[str, str] | None:
     B, Tq, d = np.shape(q)
     Tk, dv = np.shape(v)[1], np.shape(v)[2]
     if key_padding_mask is not None and Tq != Tk and f"({B},{Tk},1)" in error.replace(" ", ""):
         return (f"an array of shape (B, Tk, 1) = ({B}, {Tk}, 1) — key_padding_mask[:, :, None]? "
                 "— lines the mask up with the QUERY axis (it only fits when Tq = Tk); the mask "
                 "says which KEYS are real: key_padding_mask[:, None, :], shape (B, 1, Tk), "
-                "broadcasts over the queries")
+                "broadcasts over the queries", "the key padding mask applied to the queries")
     if any(w in error for w in ("shape", "broadcast", "matmul", "aligned")):
         return (f"here B={B}, Tq={Tq}, Tk={Tk}, d={d}, dv={dv}: q @ k.transpose(0, 2, 1) is "
                 "(B, Tq, Tk); key_padding_mask (B, Tk) broadcasts over the queries as "
