@@ -31,6 +31,8 @@ MAKERS: dict[str, str] = {
         "python -m course_utils sweep --suite counting-old --out results/sweeps/counting_cpu.json",
     "sweeps/trial_*_cpu.json":  # notebook 08's trials; <suite>: adding, copy, counting, series, charlm-size
         "python -m course_utils sweep --suite <suite> --out results/sweeps/trial_<suite>_cpu.json",
+    "attention/dates_cpu.json":  # notebook 10's trial
+        "python -m course_utils sweep --suite dates --out results/attention/dates_cpu.json",
     "gpu_*.json": "python -m course_utils bench --device cuda",
     "cpu_*.json": "python -m course_utils bench --device cpu",
 }

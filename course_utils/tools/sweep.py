@@ -5,6 +5,7 @@
     python -m course_utils sweep --suite distance --out results/sweeps/distance_cpu.json  # ~3 min
 
 ``--suite counting`` is notebook 08's counting task (:mod:`course_utils.tools.sweep_counting`).
+``--suite dates`` is notebook 10's seq2seq trial (:mod:`course_utils.tools.sweep_dates`).
 ``--suite charlm`` is notebook 07's char-LM sweep (:mod:`course_utils.tools.sweep_charlm`).
 ``--suite distance`` is notebook 02's longer budget instead: the tanh RNN of its distance
 experiment at T = 20 (1,500 updates, 5 seeds) and T = 40 (3,000 updates, 3 seeds), test accuracy
@@ -137,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         from .sweep_trial import main as trial_main  # notebook 08's trials under the protocol
 
         return trial_main(rest, suite=chosen.suite)
+    if chosen.suite == "dates":  # notebook 10's seq2seq trial (attention, Transformer)
+        from .sweep_dates import main as dates_main
+
+        return dates_main(rest)
     if chosen.suite == "counting-old":  # the retired counting sweep (no lr grid, no validation)
         from .sweep_counting import main as counting_main
 

@@ -59,7 +59,9 @@ def literature_table(f: Findings) -> list[list[str]]:
         elif which == "lr":
             mine = _lr_note(f)
         else:
-            mine = "not measured (no translation task here; attention is not yet in the course)"
+            from .attention_rows import seq2seq_note
+
+            mine = seq2seq_note()
         rows.append([study, task, finding, mine])
     return rows
 

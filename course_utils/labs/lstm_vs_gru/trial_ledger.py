@@ -283,7 +283,11 @@ TRANSFORMERS = ["11 · Transformers replaced both; RNNs still fit small models a
 
 
 def claims_ledger(f: Findings) -> list[list[str]]:
-    """Rows [claim, verdict, regime] of claims 1-12, each from the data."""
+    """Rows [claim, verdict, regime] of claims 1-12, each from the data, then the rows measured
+    in notebook 10 (``results/attention/*.json``, :mod:`.attention_rows`) from 13 on."""
+    from .attention_rows import attention_ledger_rows, transformers_row
+
     return [claim_params(f), claim_speed(f), claim_accuracy(f), claim_long_range(f),
             claim_equal_params(f), claim_gated(f), claim_forget_bias(f), claim_memory(f),
-            claim_expressive(f), claim_data_size(f), list(TRANSFORMERS), claim_series(f)]
+            claim_expressive(f), claim_data_size(f), transformers_row(13), claim_series(f),
+            *attention_ledger_rows(13)]

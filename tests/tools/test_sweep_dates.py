@@ -1,0 +1,29 @@
+"""``python -m course_utils sweep --suite dates`` (notebook 10's trial): a quick run end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from course_utils.labs.attention import models as M
+from course_utils.labs.attention import trial as TL
+
+
+def test_sweep_dates_quick(tmp_path):
+    from course_utils.tools.sweep import main as sweep_main
+    from course_utils.tools.sweep_dates import main
+
+    out = tmp_path / "d.json"
+    assert sweep_main(["--suite", "dates", "--quick", "--no-progress", "--updates", "4",
+                       "--out", str(out)]) == 0  # the suite is registered with the sweep command
+    r = json.loads(out.read_text())
+    assert r["command"].startswith("python -m course_utils sweep --suite dates")
+    assert r["budget"]["updates"] == 4 and r["seeds"] == [0, 1] and r["machine"]["torch_threads"] == 1
+    assert r["complete"] and set(r["chosen_lr"]) == set(M.ARMS) and len(r["ledger_rows"]) == 5
+    assert len(r["records"]) == len(M.ARMS) * (len(TL.LRS) + 1)
+    assert main(["--ledger-only", "--out", str(out)]) == 0
+    r["complete"] = False
+    out.write_text(json.dumps(r))
+    with pytest.raises(SystemExit, match="not a complete"):
+        main(["--ledger-only", "--out", str(out)])
