@@ -117,9 +117,12 @@ print("".join(("[" + c + "]") if labels[start + k] != copying.NEW else c
               for k, c in enumerate(corpus.valid[start:start + 240])).replace("][", ""))""", {}),
     ("markdown", r"""The committed run (`results/attention/copy_cpu.json`, made by
 `python -m course_utils sweep --suite attention-copy --out results/attention/copy_cpu.json`,
-one CPU core) trains 07's LSTM (embedding 64, LSTM 256) and a causal Transformer of about the same
-parameter count for the same 1,500 updates of 6,400 predicted characters each, then scores every
-validation character. lzma has no per-character cost, so its cost per class is estimated by
+one CPU core) trains 07's LSTM (embedding 64, LSTM 256, the learning rate and schedule of 07's best
+long run) and a causal Transformer of about the same parameter count (3 layers, a 256-character
+window, its learning rate the best on validation of a small grid) for the same 1,500 updates of
+6,400 predicted characters each, one seed each, then scores every validation character: the LSTM
+reads the validation text as one stream, the Transformer in overlapping windows, so that every
+character has at least 128 characters of context. lzma has no per-character cost, so its cost per class is estimated by
 compressing prefixes: train + validation up to each boundary between classes, the difference of
 compressed sizes being the cost of the run in between.""", {}),
     ("code", r"""copy_res = results.load_json("attention/copy_cpu.json")

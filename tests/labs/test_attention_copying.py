@@ -123,6 +123,9 @@ def test_copy_rows_read_the_numbers():
     assert len(rows) == 3 and all(len(r) == 3 for r in rows)
     assert "0.50 vs LSTM 1.60" in rows[0][1] and "Transformer better" in rows[0][1]
     assert "not separated" in rows[0][1] and "one training seed" in rows[0][2]
+    assert rows[0][1].startswith("holds in this run")
+    res["gaps_transformer_minus_lstm"][names[1]] = [-0.05, -0.2, 0.1]
+    assert C.copy_rows(res)[0][1].startswith("not shown within this budget")
     assert rows[2][1].startswith("does not close")
 
 

@@ -180,16 +180,21 @@ def copy_rows(res: dict[str, Any]) -> list[list[str]]:
     gap = res["gaps_transformer_minus_lstm"]
     regime = (f"07's text, {res['budget']['updates']:,} updates of "
               f"{res['budget']['chars_per_update']:,} characters each, about "
-              f"{res['models'][ls]['params']:,} parameters each, one training seed per model; "
-              "intervals are block-bootstrap over validation text, not over seeds")
+              f"{res['models'][ls]['params']:,} parameters each, one training seed per model"
+              + (f", the Transformer's learning rate the best on validation of "
+                 f"{', '.join(res['transformer_lr_grid'])}" if res.get("transformer_lr_grid") else "")
+              + "; intervals are block-bootstrap over validation text, not over seeds")
 
     def sep(g: Sequence[float]) -> str:
         return ("better" if g[2] < 0 else "worse" if g[1] > 0 else "not separated")
 
     g_near, g_new = gap[near], gap[new]
+    holds = g_near[2] < 0 and g_near[0] < g_new[0]
+    lead = ("holds in this run: the Transformer gains most where it can copy; " if holds else
+            "not shown within this budget: the Transformer does not gain most where it can copy; ")
     rows = [[
         "a fixed-size state forgets what attention can copy",
-        (f"on characters inside a repeat within the {res['window']}-character window: "
+        (lead + f"on characters inside a repeat within the {res['window']}-character window: "
          f"Transformer {pc[tf][near]:.2f} vs LSTM {pc[ls][near]:.2f} bits/char (gap "
          f"{g_near[0]:+.2f}, 95 % [{g_near[1]:+.2f}, {g_near[2]:+.2f}]: Transformer "
          f"{sep(g_near)}); on new text {pc[tf][new]:.2f} vs {pc[ls][new]:.2f} (gap "
