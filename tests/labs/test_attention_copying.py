@@ -116,7 +116,8 @@ def test_copy_rows_read_the_numbers():
     res = {"window": 256, "min_len": 20, "budget": {"updates": 1500, "chars_per_update": 6400},
            "lzma": {"total": 1.23, "per_class": dict(zip(names, (2.5, 0.3, 0.2)))},
            "models": {m: {"per_class": per[m], "params": 360_000,
-                          "bits_per_char": 1.6 if m == "transformer" else 1.85} for m in per},
+                          "bits_per_char": 1.6 if m == "transformer" else 1.85,
+                          "training_seconds": 900.0 if m == "transformer" else 300.0} for m in per},
            "gaps_transformer_minus_lstm": {names[0]: [-0.1, -0.2, 0.05],
                                            names[1]: [-1.1, -1.3, -0.9]}}
     rows = C.copy_rows(res)
@@ -126,7 +127,7 @@ def test_copy_rows_read_the_numbers():
     assert rows[0][1].startswith("holds in this run")
     res["gaps_transformer_minus_lstm"][names[1]] = [-0.05, -0.2, 0.1]
     assert C.copy_rows(res)[0][1].startswith("not shown within this budget")
-    assert rows[2][1].startswith("does not close")
+    assert rows[2][1].startswith("does not close") and "900 s (Transformer)" in rows[2][1]
 
 
 def test_lzma_is_notebook_07s():
