@@ -127,9 +127,12 @@ per class is estimated by compressing prefixes: train + validation up to each bo
 classes, the difference of compressed sizes being the cost of the run in between.""", {}),
     ("code", r"""copy_res = results.load_json("attention/copy_cpu.json")
 for name, mres in copy_res["models"].items():
-    print(f"{name:12s} {mres['params']:,} parameters, {mres['bits_per_char']:.3f} bits/char, "
-          f"{mres['training_seconds']:.0f} s of training (shared CPU)")
+    print(f"{name:12s} {mres['params']:,} parameters, lr {mres['lr']:g}, "
+          f"{mres['bits_per_char']:.3f} bits/char on the validation text")
 print(f"{'lzma':12s} given the training text: {copy_res['lzma']['total']:.3f} bits/char")
+print("Transformer learning rates tried:", {lr: round(g["bits_per_char"], 3)
+                                            for lr, g in copy_res["transformer_lr_grid"].items()})
+print("Seconds (shared CPU):", copy_res.get("seconds_note", "not recorded"))
 dplots.plot_copy(copy_res);""", {}),
     ("markdown", r"""Reading the committed run (`results/attention/copy_cpu.json`; one seed per model,
 so read directions, not decimals): lzma's whole advantage sits in the **repeated passages**; on
@@ -143,7 +146,8 @@ this size and budget. It describes what attention *can* represent; learning to c
 "induction heads" of Olsson et al. 2022) takes training that this budget may not give. Both
 networks saw the training text about 24 times (1,500 updates x 6,400 characters); a longer run
 would tell whether the Transformer's gain on repeats appears later. Compare also the training
-seconds printed above: the budget was equal in updates, not in time.""", {}),
+seconds printed above: the budget was equal in updates, not in time, and on this CPU the
+Transformer's updates were the slower ones.""", {}),
     ("markdown", r"""The ledger of notebook 08 gains these rows, generated from the two committed
 files: each verdict is read from the data, and its regime says what it was measured in.
 Latencies are measurements on one machine, not seeded trials; the copy experiment has one seed
