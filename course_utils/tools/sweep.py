@@ -7,6 +7,8 @@
 ``--suite counting`` is notebook 08's counting task (:mod:`course_utils.tools.sweep_counting`).
 ``--suite dates`` is notebook 10's seq2seq trial (:mod:`course_utils.tools.sweep_dates`).
 ``--suite charlm`` is notebook 07's char-LM sweep (:mod:`course_utils.tools.sweep_charlm`).
+``--suite attention-copy`` / ``attention-deploy`` are notebook 10's runs
+(:mod:`course_utils.tools.sweep_attention`).
 ``--suite distance`` is notebook 02's longer budget instead: the tanh RNN of its distance
 experiment at T = 20 (1,500 updates, 5 seeds) and T = 40 (3,000 updates, 3 seeds), test accuracy
 every 50 updates (:func:`course_utils.labs.vanishing_gradients.distance_suite`).
@@ -142,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         from .sweep_dates import main as dates_main
 
         return dates_main(rest)
+    if chosen.suite in ("attention-copy", "attention-deploy"):  # notebook 10's runs
+        from .sweep_attention import main as attention_main
+
+        return attention_main(rest, suite=chosen.suite)
     if chosen.suite == "counting-old":  # the retired counting sweep (no lr grid, no validation)
         from .sweep_counting import main as counting_main
 
