@@ -33,6 +33,14 @@ MAKERS: dict[str, str] = {
         "python -m course_utils sweep --suite <suite> --out results/sweeps/trial_<suite>_cpu.json",
     "attention/dates_cpu.json":  # notebook 10's trial
         "python -m course_utils sweep --suite dates --out results/attention/dates_cpu.json",
+    "attention/deploy_cpu.json":  # notebook 10's deployment section
+        "python -m course_utils sweep --suite attention-deploy --out results/attention/deploy_cpu.json",
+    "attention/copy_cpu.json":  # notebook 10's memory that copies
+        "python -m course_utils sweep --suite attention-copy --out results/attention/copy_cpu.json",
+    "chorales/replication_cpu.json":  # notebook 09's replication
+        "python -m course_utils sweep --suite chorales --out results/chorales/replication_cpu.json",
+    "chorales/split.json":  # notebook 09's split ids and checksums
+        "python -m course_utils data chorales --write-split results/chorales/split.json",
     "gpu_*.json": "python -m course_utils bench --device cuda",
     "cpu_*.json": "python -m course_utils bench --device cpu",
 }
