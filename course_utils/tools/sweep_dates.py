@@ -10,6 +10,10 @@ on validation. The JSON records the command, the machine, the grid, seeds, budge
 evaluations (update, training seconds, exact match on valid / test / longer inputs), the chosen
 rates, the parameter counts and ``ledger_rows`` ([claim, verdict, regime], notebook 08's ledger).
 It is rewritten after every arm, so an interrupted sweep keeps what it finished.
+
+``--extend-lrs 3e-2`` widens the grid of a complete file for EVERY arm (the protocol: an
+extension given to one is given to all): each new rate runs on the selection seed, the rate is
+chosen again over the whole grid, and an arm whose choice moves runs its other seeds there.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--updates", type=int, help="the budget in updates (same for every arm)")
     p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (the protocol needs >= 5)")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--extend-lrs", type=float, nargs="+", metavar="LR",
+                   help="add these rates to the grid of a complete --out file (every arm)")
     p.add_argument("--ledger-only", action="store_true", help="recompute the ledger_rows of an "
                    "existing complete --out file from its records (no training)")
     args = p.parse_args([a for a in argv if a not in ("--suite", "dates")])
@@ -74,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                      "split": "train / valid / test days disjoint (80/10/10 of 1950–2049); longer "
                               "= test days rendered longer than max_train_len"},
             "arms": {a: {**c} for a, c in counts.items()}}
+    if args.extend_lrs:
+        return extend(args.out, args.extend_lrs, factories, fit, updates, not args.no_progress)
     records: list[dict[str, Any]] = []
     for arm, make in factories.items():
         one = P.Trial({arm: make, "_": make}, TL.LRS, seeds, P.Budget(updates=updates),
@@ -93,6 +101,46 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(json.dumps(result, separators=(",", ":")) + "\n")
         print(f"{arm}: done, chosen lr {chosen[arm]:g}; {time.perf_counter() - start:.0f} s so "
               f"far; wrote {out}", flush=True)
+    return 0
+
+
+def extend(out: str, new_lrs: list[float], factories: dict[str, Any], fit: Any, updates: int,
+           progress: bool) -> int:
+    """Widen a complete file's learning-rate grid for every arm (see the module docstring)."""
+    from ..labs.attention import trial as TL
+    from ..lib import protocol as P
+
+    path = Path(out)
+    result = json.loads(path.read_text(encoding="utf-8"))
+    if not result.get("complete"):
+        raise SystemExit(f"{out} is not a complete dates sweep; run the sweep first")
+    if set(factories) != set(result["chosen_lr"]):
+        raise SystemExit(f"{out} has arms {sorted(result['chosen_lr'])}, this code "
+                         f"{sorted(factories)}: not the same trial")
+    added = [lr for lr in new_lrs if lr not in result["lrs"]]
+    if not added:
+        raise SystemExit(f"{out} already has every rate of {new_lrs}")
+    start, budget = time.perf_counter(), P.Budget(updates=updates)
+    sel, seeds = result["select_seeds"], result["seeds"]
+    records = result["records"]
+    for arm, make in factories.items():
+        for lr in added:
+            records.append({"arm": arm, "lr": lr, "seed": sel[0], "evals": fit(make, lr, sel[0], budget)})
+        mine = [r for r in records if r["arm"] == arm]
+        lr = P.choose_lr(mine, budget, True, seeds=sel)
+        have = {r["seed"] for r in mine if r["lr"] == lr}
+        for seed in (s for s in seeds if s not in have):
+            records.append({"arm": arm, "lr": lr, "seed": seed, "evals": fit(make, lr, seed, budget)})
+        result["chosen_lr"][arm] = lr
+        if progress:
+            print(f"{arm}: chosen lr {lr:g} of {sorted(result['lrs'] + added)}", flush=True)
+    result["lrs"] = sorted(result["lrs"] + added)
+    result["wall_seconds"] = round(result["wall_seconds"] + time.perf_counter() - start, 1)
+    result["extended"] = {"lrs": added, "command": "python -m course_utils sweep --suite dates "
+                          f"--out {_rel(out)} --extend-lrs " + " ".join(f"{x:g}" for x in added)}
+    result["ledger_rows"] = TL.ledger_rows({**result, "file": _rel(out)})
+    path.write_text(json.dumps(result, separators=(",", ":")) + "\n")
+    print(f"extended {out}: chosen {result['chosen_lr']}")
     return 0
 
 

@@ -241,6 +241,9 @@ def test_plots(small, tmp_path):
     r = _fake_result({a: hi for a in M.ARMS}, {a: lo for a in M.ARMS})
     headers, rows = plots.accuracy_table(r)
     assert len(rows) == 5 and rows[0][3].startswith("0.970 [")
+    assert rows[0][2] == "0.001 (grid's edge)"  # a one-rate grid: every choice is at its edge
+    r["lrs"] = [1e-4, 1e-3, 1e-2]
+    assert plots.accuracy_table(r)[1][0][2] == "0.001"
     for x in ("update", "seconds"):
         plots.curves(r, x, "valid")
     plt.close("all")

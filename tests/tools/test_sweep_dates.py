@@ -27,3 +27,24 @@ def test_sweep_dates_quick(tmp_path):
     out.write_text(json.dumps(r))
     with pytest.raises(SystemExit, match="not a complete"):
         main(["--ledger-only", "--out", str(out)])
+
+
+def test_extend_lrs_widens_every_arms_grid_and_reruns_only_moved_arms(tmp_path):
+    from course_utils.tools.sweep_dates import main
+
+    out = tmp_path / "d.json"
+    quick = ["--quick", "--no-progress", "--updates", "4", "--out", str(out)]
+    assert main(quick) == 0
+    before = json.loads(out.read_text())
+    assert main([*quick, "--extend-lrs", "0.03"]) == 0
+    r = json.loads(out.read_text())
+    assert r["lrs"] == sorted([*TL.LRS, 0.03]) and r["extended"]["lrs"] == [0.03]
+    for arm in M.ARMS:
+        mine = [x for x in r["records"] if x["arm"] == arm]
+        assert [x["seed"] for x in mine if x["lr"] == 0.03][:1] == [0]  # every arm tried it
+        chosen = r["chosen_lr"][arm]
+        assert {x["seed"] for x in mine if x["lr"] == chosen} == set(r["seeds"])
+        if chosen == before["chosen_lr"][arm]:  # unmoved: only the one new selection run
+            assert len(mine) == len(TL.LRS) + 1 + 1
+    with pytest.raises(SystemExit, match="already has"):
+        main([*quick, "--extend-lrs", "0.03"])

@@ -68,7 +68,9 @@ def accuracy_table(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     test, longer = TL.scores(result, "test"), TL.scores(result, "longer")
     rows = []
     for arm, meta in result["arms"].items():
-        rows.append([arm, f"{meta['params']:,}", f"{result['chosen_lr'][arm]:g}",
+        lr = result["chosen_lr"][arm]
+        edge = " (grid's edge)" if lr in (min(result["lrs"]), max(result["lrs"])) else ""
+        rows.append([arm, f"{meta['params']:,}", f"{lr:g}{edge}",
                      P.median_interval(test[arm]).fmt(".3f"),
                      P.median_interval(longer[arm]).fmt(".3f")])
     n = len(next(iter(test.values())))
