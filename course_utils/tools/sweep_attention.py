@@ -68,13 +68,20 @@ def train_lstm(model: Any, ids: np.ndarray, updates: int, lr: float, batch: int 
         logits, state = model(xs[w * T:(w + 1) * T], state)                      # (T, B, V)
         state = tuple(s.detach() for s in state)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ys[w * T:(w + 1) * T].reshape(-1))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        _update(model, opt, loss)
         seconds += time.perf_counter() - t0
         curve.append(float(loss.detach()) / math.log(2))
     return {"seconds": seconds, "train_bits": curve}
+
+
+def _update(model: Any, opt: Any, loss: Any) -> None:
+    """One Adam update of ``loss`` with the global gradient norm clipped at 1 (both models)."""
+    import torch
+
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
 
 
 def train_transformer(model: Any, ids: np.ndarray, updates: int, lr: float, window: int,
@@ -101,10 +108,7 @@ def train_transformer(model: Any, ids: np.ndarray, updates: int, lr: float, wind
             g["lr"] = _lr(lr, u, updates, warmup)
         logits = model(chunk[:, :-1])                                              # (B, W, V)
         loss = F.cross_entropy(logits.transpose(1, 2), chunk[:, 1:])
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        _update(model, opt, loss)
         seconds += time.perf_counter() - t0
         curve.append(float(loss.detach()) / math.log(2))
     return {"seconds": seconds, "train_bits": curve}

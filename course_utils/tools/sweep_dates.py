@@ -107,13 +107,9 @@ def main(argv: list[str] | None = None) -> int:
 def extend(out: str, new_lrs: list[float], factories: dict[str, Any], fit: Any, updates: int,
            progress: bool) -> int:
     """Widen a complete file's learning-rate grid for every arm (see the module docstring)."""
-    from ..labs.attention import trial as TL
     from ..lib import protocol as P
 
-    path = Path(out)
-    result = json.loads(path.read_text(encoding="utf-8"))
-    if not result.get("complete"):
-        raise SystemExit(f"{out} is not a complete dates sweep; run the sweep first")
+    result = _complete(out)
     if set(factories) != set(result["chosen_lr"]):
         raise SystemExit(f"{out} has arms {sorted(result['chosen_lr'])}, this code "
                          f"{sorted(factories)}: not the same trial")
@@ -138,24 +134,32 @@ def extend(out: str, new_lrs: list[float], factories: dict[str, Any], fit: Any, 
     result["wall_seconds"] = round(result["wall_seconds"] + time.perf_counter() - start, 1)
     result["extended"] = {"lrs": added, "command": "python -m course_utils sweep --suite dates "
                           f"--out {_rel(out)} --extend-lrs " + " ".join(f"{x:g}" for x in added)}
-    result["ledger_rows"] = TL.ledger_rows({**result, "file": _rel(out)})
-    path.write_text(json.dumps(result, separators=(",", ":")) + "\n")
+    _write_with_ledger(out, result)
     print(f"extended {out}: chosen {result['chosen_lr']}")
     return 0
 
 
 def ledger_only(out: str) -> int:
     """Rewrite ``ledger_rows`` of a complete results file from its own records."""
-    from ..labs.attention import trial as TL
-
-    path = Path(out)
-    result = json.loads(path.read_text(encoding="utf-8"))
-    if not result.get("complete"):
-        raise SystemExit(f"{out} is not a complete dates sweep; run the sweep first")
-    result["ledger_rows"] = TL.ledger_rows({**result, "file": _rel(out)})
-    path.write_text(json.dumps(result, separators=(",", ":")) + "\n")
+    _write_with_ledger(out, _complete(out))
     print(f"rewrote the ledger rows of {out}")
     return 0
+
+
+def _complete(out: str) -> dict[str, Any]:
+    """The results of a complete sweep in ``out`` (SystemExit, saying so, otherwise)."""
+    result = json.loads(Path(out).read_text(encoding="utf-8"))
+    if not result.get("complete"):
+        raise SystemExit(f"{out} is not a complete dates sweep; run the sweep first")
+    return result
+
+
+def _write_with_ledger(out: str, result: dict[str, Any]) -> None:
+    """Write ``result`` to ``out`` with its ledger rows generated from its own records."""
+    from ..labs.attention import trial as TL
+
+    result["ledger_rows"] = TL.ledger_rows({**result, "file": _rel(out)})
+    Path(out).write_text(json.dumps(result, separators=(",", ":")) + "\n")
 
 
 def _rel(out: str) -> str:
